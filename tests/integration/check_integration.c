@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: MIT */
+/* The integration-test runner; CK_RUN_SUITE=NAME runs one suite. */
+#include "auto-config.h"
+
+#include <check.h>
+#include <signal.h>
+#include <stdlib.h>
+
+#include "suites.h"
+
+int
+main(void)
+{
+	SRunner *sr = srunner_create(cli_suite());
+	int failed;
+
+	signal(SIGPIPE, SIG_IGN);
+	srunner_add_suite(sr, tcp_forward_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

@@ -1,0 +1,11 @@
+/* SPDX-License-Identifier: MIT */
+/* The integration suites: each drives the real $PORTY_BIN over loopback. */
+#ifndef PORTY_TESTS_INTEGRATION_SUITES_H
+#define PORTY_TESTS_INTEGRATION_SUITES_H
+
+#include <check.h>
+
+Suite *cli_suite(void);
+Suite *tcp_forward_suite(void);
+
+#endif

@@ -1,0 +1,8 @@
+/* SPDX-License-Identifier: MIT */
+#include "auto-config.h"
+
+int
+main(void)
+{
+	return 1;
+}

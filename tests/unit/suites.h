@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: MIT */
+/* The unit suites, one per module of src/. */
+#ifndef PORTY_TESTS_UNIT_SUITES_H
+#define PORTY_TESTS_UNIT_SUITES_H
+
+#include <check.h>
+
+Suite *addr_suite(void);
+Suite *buf_suite(void);
+Suite *config_suite(void);
+Suite *log_suite(void);
+Suite *parse_suite(void);
+Suite *relay_suite(void);
+Suite *toml_suite(void);
+
+#endif
