@@ -1,5 +1,93 @@
 /* SPDX-License-Identifier: MIT */
-/* placeholder */
+/* Per-direction byte buffers whose storage comes from a free list only while bytes are in flight. */
 #ifndef PORTY_BUF_H
 #define PORTY_BUF_H
-#endif
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "transport.h"
+
+/*
+ * Spare buffer blocks of one size. An idle connection holds no block: a
+ * buffer takes one when a read is about to happen and gives it back as soon
+ * as its last byte is written, so memory follows the bytes in flight, not
+ * the number of connections (HAProxy's pools). At most max_free spare
+ * blocks are kept; the rest go back to malloc.
+ */
+struct buf_pool {
+	void *free;      /* private to buf.c: LIFO list of spare blocks */
+	size_t size;     /* bytes per block */
+	size_t nfree;    /* blocks on the free list */
+	size_t max_free; /* the free list is trimmed to this */
+	size_t nused;    /* blocks held by buffers now */
+};
+
+/*
+ * A fixed-capacity byte queue, embedded in its owner. Pending bytes are
+ * data[start, end). data is NULL whenever the buffer is empty and its block
+ * is back in the pool. The capacity is the pool's block size, so the pool
+ * is passed to every call that may take or return a block.
+ */
+struct buf {
+	char *data;     /* owned: a pool block while bytes are pending, else NULL */
+	uint32_t start; /* first pending byte */
+	uint32_t end;   /* one past the last pending byte */
+};
+
+/* An empty pool of SIZE-byte blocks keeping at most MAX_FREE spares. */
+void buf_pool_init(struct buf_pool *p, size_t size, size_t max_free);
+
+/* Free the spare blocks. Every buffer must have released its block. */
+void buf_pool_fini(struct buf_pool *p);
+
+static inline size_t
+buf_len(const struct buf *b)
+{
+	return (size_t)(b->end - b->start);
+}
+
+static inline bool
+buf_empty(const struct buf *b)
+{
+	return b->end == b->start;
+}
+
+static inline bool
+buf_full(const struct buf *b, const struct buf_pool *p)
+{
+	return buf_len(b) == p->size;
+}
+
+/*
+ * One transport read into B's free space (taking a block from P first if B
+ * has none, and moving pending bytes to the front if the tail is used up).
+ * B must not be full. Stores the bytes read in *N and returns the
+ * transport's code; IO_ERROR with t->err = ENOMEM if no block could be
+ * allocated. A buffer left empty gives its block back. After IO_OK, free
+ * room left at the tail (buf_tail_room() > 0) means the read was short:
+ * the socket had no more for now.
+ */
+enum io_rc buf_read(struct buf *b, struct buf_pool *p, struct transport *t,
+    size_t *n);
+
+/*
+ * One transport write of B's pending bytes (B must not be empty). Stores
+ * the bytes written in *N; returns IO_OK when all went out (B is then
+ * empty and its block back in P), otherwise the transport's code.
+ */
+enum io_rc buf_write(struct buf *b, struct buf_pool *p, struct transport *t,
+    size_t *n);
+
+/* Free room after the pending bytes (what the next read may fill without compaction). */
+static inline size_t
+buf_tail_room(const struct buf *b, const struct buf_pool *p)
+{
+	return b->data == NULL ? p->size : p->size - b->end;
+}
+
+/* Drop any pending bytes and give the block back to P. */
+void buf_release(struct buf *b, struct buf_pool *p);
+
+#endif /* PORTY_BUF_H */

@@ -111,4 +111,8 @@ void config_print_routes(const struct config *cfg, FILE *out);
 
 const char *config_mode_name(enum route_mode mode);
 
+/* The schema's keys, for tests and generate-config: count and i-th name. */
+size_t config_key_count(void);
+const char *config_key_name(size_t i);
+
 #endif /* PORTY_CONFIG_H */

@@ -1,9 +1,576 @@
 /* SPDX-License-Identifier: MIT */
-/* placeholder main */
+/* The command line: parse argv, load and check the config, run the loop, choose the exit status. */
 #include "auto-config.h"
 
-int
-main(void)
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <ev.h>
+
+#include "compiler.h"
+#include "config.h"
+#include "genconfig.h"
+#include "log.h"
+#include "notify.h"
+#include "parse.h"
+#include "server.h"
+
+enum exit_code {
+	EXIT_OK = 0,
+	EXIT_RUNTIME = 1, /* a bind failed, or `check` found the config invalid */
+	EXIT_USAGE = 2,   /* bad command line or config */
+};
+
+enum command {
+	CMD_START = 0,
+	CMD_CHECK,
+	CMD_GENERATE,
+	CMD_VERSION,
+	CMD_HELP,
+};
+
+static const char *const command_words[] = {"start", "check",
+    "generate-config", "version", "help", NULL};
+
+/* What argv asked for. */
+struct cli {
+	enum command cmd;
+	bool cmd_set;
+	const char *config;
+	bool daemon;
+	bool force;
+	bool start_only; /* an option that only `start` (and `check`) takes */
+	struct config_overrides ov;
+};
+
+/* Long-only options. */
+enum {
+	OPT_PIDFILE = 256,
+	OPT_LOG_FILE,
+	OPT_LOG_FORMAT,
+	OPT_FORCE,
+	OPT_CHECK,
+	OPT_GENERATE,
+};
+
+static const struct option long_options[] = {
+	{"config", required_argument, NULL, 'c'},
+	{"listen-addr", required_argument, NULL, 'l'},
+	{"listen-port", required_argument, NULL, 'p'},
+	{"target-addr", required_argument, NULL, 't'},
+	{"target-port", required_argument, NULL, 'P'},
+	{"daemon", no_argument, NULL, 'd'},
+	{"verbose", no_argument, NULL, 'v'},
+	{"pidfile", required_argument, NULL, OPT_PIDFILE},
+	{"log-file", required_argument, NULL, OPT_LOG_FILE},
+	{"log-format", required_argument, NULL, OPT_LOG_FORMAT},
+	{"force", no_argument, NULL, OPT_FORCE},
+	{"check", no_argument, NULL, OPT_CHECK},
+	{"generate-config", no_argument, NULL, OPT_GENERATE},
+	{"version", no_argument, NULL, 'V'},
+	{"help", no_argument, NULL, 'h'},
+	{NULL, 0, NULL, 0},
+};
+
+static const char usage_text[] =
+    "usage: porty [start] [-c FILE] [options]   run the forwarder (default)\n"
+    "       porty check [-c FILE]               validate the config and print its routes\n"
+    "       porty generate-config [-c FILE] [--force]\n"
+    "                                           write a commented example config\n"
+    "       porty version | --version | -V\n"
+    "       porty help | --help | -h\n"
+    "\n"
+    "options of start:\n"
+    "  -c, --config FILE       config file (default: $PORTY_CONFIG, ./porty.toml,\n"
+    "                          ./config.toml, /etc/porty/porty.toml)\n"
+    "  -l, --listen-addr ADDR  listen address of the main route\n"
+    "  -p, --listen-port PORT  listen port of the main route\n"
+    "  -t, --target-addr ADDR  target address of the main route\n"
+    "  -P, --target-port PORT  target port of the main route\n"
+    "  -v, --verbose           log_level = verbose on every route\n"
+    "  -d, --daemon            run in the background (needs a log file)\n"
+    "      --pidfile FILE      write the process id to FILE\n"
+    "      --log-file FILE     append logs to FILE instead of stderr\n"
+    "      --log-format FMT    porty, text or json\n"
+    "\n"
+    "Both --opt=value and --opt value work. See porty(1) and porty.toml(5).\n";
+
+static void usage_error(const char *fmt, ...) PORTY_PRINTF(1, 2);
+
+static void
+usage_error(const char *fmt, ...)
 {
+	va_list ap;
+
+	fprintf(stderr, "porty: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\n%s", usage_text);
+}
+
+static int
+set_command(struct cli *cli, enum command cmd)
+{
+	if (cli->cmd_set && cli->cmd != cmd) {
+		usage_error("more than one command given (%s)",
+		    command_words[cmd]);
+		return -1;
+	}
+	cli->cmd = cmd;
+	cli->cmd_set = true;
 	return 0;
+}
+
+static int
+parse_port_arg(const char *opt, const char *arg, unsigned *out)
+{
+	const char *err;
+
+	if (parse_port(arg, out, &err) == 0)
+		return 0;
+	fprintf(stderr, "porty: %s: port \"%s\" is %s (1..65535)\n%s", opt,
+	    arg, err, usage_text);
+	return -1;
+}
+
+/* Fill CLI from argv. Returns 0, or -1 after printing a usage error. */
+static int
+cli_parse(struct cli *cli, int argc, char **argv)
+{
+	int ch;
+
+	memset(cli, 0, sizeof(*cli));
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, ":c:l:p:t:P:dvVh", long_options,
+		    NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			cli->config = optarg;
+			break;
+		case 'l':
+			cli->ov.listen_addr = optarg;
+			cli->start_only = true;
+			break;
+		case 'p':
+			if (parse_port_arg("--listen-port", optarg,
+				&cli->ov.listen_port) == -1)
+				return -1;
+			cli->start_only = true;
+			break;
+		case 't':
+			cli->ov.target_addr = optarg;
+			cli->start_only = true;
+			break;
+		case 'P':
+			if (parse_port_arg("--target-port", optarg,
+				&cli->ov.target_port) == -1)
+				return -1;
+			cli->start_only = true;
+			break;
+		case 'd':
+			cli->daemon = true;
+			cli->start_only = true;
+			break;
+		case 'v':
+			cli->ov.verbose = true;
+			cli->start_only = true;
+			break;
+		case OPT_PIDFILE:
+			cli->ov.pidfile = optarg;
+			cli->start_only = true;
+			break;
+		case OPT_LOG_FILE:
+			cli->ov.log_file = optarg;
+			cli->start_only = true;
+			break;
+		case OPT_LOG_FORMAT:
+			cli->ov.log_format = optarg;
+			cli->start_only = true;
+			break;
+		case OPT_FORCE:
+			cli->force = true;
+			break;
+		case OPT_CHECK:
+			if (set_command(cli, CMD_CHECK) == -1)
+				return -1;
+			break;
+		case OPT_GENERATE:
+			if (set_command(cli, CMD_GENERATE) == -1)
+				return -1;
+			break;
+		case 'V':
+			if (set_command(cli, CMD_VERSION) == -1)
+				return -1;
+			break;
+		case 'h':
+			if (set_command(cli, CMD_HELP) == -1)
+				return -1;
+			break;
+		case ':':
+			usage_error("option %s needs a value",
+			    argv[optind - 1]);
+			return -1;
+		default:
+			usage_error("unknown option %s", argv[optind - 1]);
+			return -1;
+		}
+	}
+	for (; optind < argc; optind++) {
+		int cmd = parse_enum(argv[optind], command_words);
+
+		if (cmd < 0) {
+			if (cli->cmd_set)
+				usage_error("unexpected argument \"%s\"",
+				    argv[optind]);
+			else
+				usage_error("unknown command \"%s\"",
+				    argv[optind]);
+			return -1;
+		}
+		if (set_command(cli, (enum command)cmd) == -1)
+			return -1;
+	}
+	if (cli->force && cli->cmd != CMD_GENERATE) {
+		usage_error("%s goes with generate-config only", "--force");
+		return -1;
+	}
+	if (cli->start_only && cli->cmd != CMD_START && cli->cmd != CMD_CHECK) {
+		usage_error("this option goes with start (or check), not %s",
+		    command_words[cli->cmd]);
+		return -1;
+	}
+	if ((cli->cmd == CMD_VERSION || cli->cmd == CMD_HELP) &&
+	    cli->config != NULL) {
+		usage_error("--config goes with start, check or generate-config, not %s",
+		    command_words[cli->cmd]);
+		return -1;
+	}
+	return 0;
+}
+
+static bool
+file_exists(const char *path)
+{
+	return access(path, F_OK) == 0;
+}
+
+/*
+ * The config file to load: --config, $PORTY_CONFIG, ./porty.toml,
+ * ./config.toml, /etc/porty/porty.toml. NULL if none exists.
+ */
+static const char *
+config_search(const struct cli *cli)
+{
+	static const char *const candidates[] = {"porty.toml", "config.toml",
+	    "/etc/porty/porty.toml"};
+	const char *env = getenv("PORTY_CONFIG");
+	size_t i;
+
+	if (cli->config != NULL)
+		return cli->config;
+	if (env != NULL && env[0] != '\0')
+		return env;
+	for (i = 0; i < sizeof(candidates) / sizeof(candidates[0]); i++)
+		if (file_exists(candidates[i]))
+			return candidates[i];
+	return NULL;
+}
+
+static void
+errors_print(struct config_errors *errs)
+{
+	size_t i;
+
+	for (i = 0; i < errs->n; i++)
+		fprintf(stderr, "porty: %s\n", errs->msg[i]);
+	if (errs->n > 1)
+		fprintf(stderr, "porty: %zu errors\n", errs->n);
+	config_errors_clear(errs);
+}
+
+/*
+ * Load the config the command line points at. Returns it, or NULL with
+ * *STATUS set (2 for usage errors, BAD for an invalid config).
+ */
+static struct config *
+config_get(const struct cli *cli, enum exit_code bad, enum exit_code *status)
+{
+	struct config_errors errs = {NULL, 0};
+	const char *path = config_search(cli);
+	struct config *cfg;
+
+	if (path == NULL) {
+		if (cli->ov.listen_port != 0 && cli->ov.target_port != 0) {
+			cfg = config_from_overrides(&cli->ov, &errs);
+			if (cfg == NULL) {
+				errors_print(&errs);
+				*status = EXIT_USAGE;
+			}
+			return cfg;
+		}
+		fprintf(stderr,
+		    "porty: no config file found ($PORTY_CONFIG, ./porty.toml, "
+		    "./config.toml, /etc/porty/porty.toml); try `porty "
+		    "generate-config`, `--config FILE`, or `-p PORT -P PORT`\n");
+		*status = EXIT_USAGE;
+		return NULL;
+	}
+	if (access(path, R_OK) == -1) {
+		fprintf(stderr, "porty: %s: cannot read config: %s\n", path,
+		    strerror(errno));
+		*status = EXIT_USAGE;
+		return NULL;
+	}
+	cfg = config_load_file(path, &cli->ov, &errs);
+	if (cfg == NULL) {
+		errors_print(&errs);
+		*status = bad;
+	}
+	return cfg;
+}
+
+static enum exit_code
+cmd_check(const struct cli *cli)
+{
+	enum exit_code status = EXIT_OK;
+	struct config *cfg = config_get(cli, EXIT_RUNTIME, &status);
+
+	if (cfg == NULL)
+		return status;
+	printf("%s: configuration is valid\n",
+	    cfg->path != NULL ? cfg->path : "command line");
+	config_print_routes(cfg, stdout);
+	config_free(cfg);
+	return EXIT_OK;
+}
+
+static enum exit_code
+cmd_generate(const struct cli *cli)
+{
+	const char *path = cli->config != NULL ? cli->config : "porty.toml";
+	char err[256];
+
+	if (genconfig_write(path, cli->force, err, sizeof(err)) == -1) {
+		fprintf(stderr, "porty: %s\n", err);
+		return EXIT_RUNTIME;
+	}
+	printf("wrote %s; check it with `porty check --config %s`\n", path,
+	    path);
+	return EXIT_OK;
+}
+
+/* State of a running `porty start`, reachable from the signal watchers. */
+struct run {
+	struct server *srv;
+	ev_signal sigterm, sigint, sighup;
+	bool stopping;
+};
+
+static void
+run_stop_cb(struct ev_loop *loop, ev_signal *w, int revents)
+{
+	struct run *run = w->data;
+
+	(void)loop;
+	(void)revents;
+	if (run->stopping)
+		return;
+	run->stopping = true;
+	log_msg(LOG_SEV_INFO, NULL, "received %s, stopping gracefully",
+	    w->signum == SIGINT ? "SIGINT" : "SIGTERM");
+	notify_send("STOPPING=1");
+	server_shutdown(run->srv);
+}
+
+static void
+run_hup_cb(struct ev_loop *loop, ev_signal *w, int revents)
+{
+	(void)loop;
+	(void)w;
+	(void)revents;
+	log_msg(LOG_SEV_WARN, NULL,
+	    "received SIGHUP: reload is not supported yet; configuration unchanged");
+}
+
+/* Double fork and setsid; returns 0 in the daemon, -1 on failure. */
+static int
+daemonize(void)
+{
+	pid_t pid;
+	int fd;
+
+	pid = fork();
+	if (pid == -1)
+		return -1;
+	if (pid > 0)
+		_exit(EXIT_OK);
+	if (setsid() == -1)
+		return -1;
+	pid = fork();
+	if (pid == -1)
+		return -1;
+	if (pid > 0)
+		_exit(EXIT_OK);
+	if (chdir("/") == -1)
+		return -1;
+	fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (fd == -1)
+		return -1;
+	(void)dup2(fd, STDIN_FILENO);
+	(void)dup2(fd, STDOUT_FILENO);
+	if (fd > STDERR_FILENO)
+		close(fd);
+	return 0;
+}
+
+static int
+pidfile_write(const char *path)
+{
+	char text[32];
+	int fd, n;
+
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd == -1)
+		return -1;
+	n = snprintf(text, sizeof(text), "%ld\n", (long)getpid());
+	if (write(fd, text, (size_t)n) != n) {
+		close(fd);
+		return -1;
+	}
+	return close(fd);
+}
+
+static enum exit_code
+cmd_start(const struct cli *cli)
+{
+	enum exit_code status = EXIT_OK;
+	struct config *cfg = config_get(cli, EXIT_USAGE, &status);
+	struct ev_loop *loop = NULL;
+	struct run run;
+	char err[512], *pidfile = NULL;
+	int log_fd = STDERR_FILENO;
+
+	if (cfg == NULL)
+		return status;
+	memset(&run, 0, sizeof(run));
+	if (cli->daemon && cfg->log_file == NULL) {
+		fprintf(stderr,
+		    "porty: --daemon needs a log file (--log-file or log_file)\n%s",
+		    usage_text);
+		status = EXIT_USAGE;
+		goto out;
+	}
+	if (cfg->log_file != NULL) {
+		log_fd = open(cfg->log_file,
+		    O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+		if (log_fd == -1) {
+			fprintf(stderr, "porty: log_file %s: %s\n",
+			    cfg->log_file, strerror(errno));
+			status = EXIT_RUNTIME;
+			goto out;
+		}
+	}
+	/* The daemon chdirs to /, so keep an absolute pidfile path. */
+	if (cfg->pidfile != NULL) {
+		pidfile = realpath(cfg->pidfile, NULL);
+		if (pidfile == NULL) {
+			char cwd[4096];
+
+			if (cfg->pidfile[0] == '/' || getcwd(cwd, sizeof(cwd)) == NULL)
+				pidfile = strdup(cfg->pidfile);
+			else if ((pidfile = malloc(strlen(cwd) +
+					 strlen(cfg->pidfile) + 2)) != NULL)
+				sprintf(pidfile, "%s/%s", cwd, cfg->pidfile);
+		}
+	}
+	log_setup(cfg->log_format, log_fd);
+	signal(SIGPIPE, SIG_IGN);
+	if (cli->daemon) {
+		if (daemonize() == -1) {
+			log_msg(LOG_SEV_ERROR, NULL, "daemon: %s",
+			    strerror(errno));
+			status = EXIT_RUNTIME;
+			goto out;
+		}
+		(void)dup2(log_fd, STDERR_FILENO);
+	}
+	if (pidfile != NULL && pidfile_write(pidfile) == -1) {
+		log_msg(LOG_SEV_ERROR, NULL, "pidfile %s: %s", pidfile,
+		    strerror(errno));
+		free(pidfile);
+		pidfile = NULL;
+		status = EXIT_RUNTIME;
+		goto out;
+	}
+	loop = ev_default_loop(EVFLAG_AUTO);
+	if (loop == NULL) {
+		log_msg(LOG_SEV_ERROR, NULL, "cannot initialise the event loop");
+		status = EXIT_RUNTIME;
+		goto out;
+	}
+	run.srv = server_start(loop, cfg, err, sizeof(err));
+	if (run.srv == NULL) {
+		log_msg(LOG_SEV_ERROR, NULL, "%s", err);
+		status = EXIT_RUNTIME;
+		goto out;
+	}
+	ev_signal_init(&run.sigterm, run_stop_cb, SIGTERM);
+	ev_signal_init(&run.sigint, run_stop_cb, SIGINT);
+	ev_signal_init(&run.sighup, run_hup_cb, SIGHUP);
+	run.sigterm.data = run.sigint.data = run.sighup.data = &run;
+	ev_signal_start(loop, &run.sigterm);
+	ev_signal_start(loop, &run.sigint);
+	ev_signal_start(loop, &run.sighup);
+	notify_send("READY=1");
+	ev_run(loop, 0);
+	ev_signal_stop(loop, &run.sigterm);
+	ev_signal_stop(loop, &run.sigint);
+	ev_signal_stop(loop, &run.sighup);
+	log_msg(LOG_SEV_INFO, NULL, "stopped");
+out:
+	if (run.srv != NULL)
+		server_free(run.srv);
+	if (loop != NULL)
+		ev_loop_destroy(loop);
+	if (pidfile != NULL)
+		(void)unlink(pidfile);
+	free(pidfile);
+	if (log_fd != STDERR_FILENO)
+		close(log_fd);
+	config_free(cfg);
+	return status;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct cli cli;
+
+	if (cli_parse(&cli, argc, argv) == -1)
+		return EXIT_USAGE;
+	switch (cli.cmd) {
+	case CMD_VERSION:
+		printf("porty %s\n", PACKAGE_VERSION);
+		return EXIT_OK;
+	case CMD_HELP:
+		fputs(usage_text, stdout);
+		return EXIT_OK;
+	case CMD_CHECK:
+		return cmd_check(&cli);
+	case CMD_GENERATE:
+		return cmd_generate(&cli);
+	case CMD_START:
+		break;
+	}
+	return cmd_start(&cli);
 }
