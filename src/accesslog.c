@@ -15,45 +15,45 @@
 
 /* Request headers whose values are credentials: logged as "***". */
 static const char *const accesslog_masked[] = {
-	"authorization",
-	"proxy-authorization",
-	"cookie",
-	"set-cookie",
+    "authorization",
+    "proxy-authorization",
+    "cookie",
+    "set-cookie",
 };
 
 static const struct {
 	int status;
 	const char *reason;
 } accesslog_reasons[] = {
-	{100, "Continue"},
-	{101, "Switching Protocols"},
-	{200, "OK"},
-	{201, "Created"},
-	{202, "Accepted"},
-	{204, "No Content"},
-	{206, "Partial Content"},
-	{301, "Moved Permanently"},
-	{302, "Found"},
-	{303, "See Other"},
-	{304, "Not Modified"},
-	{307, "Temporary Redirect"},
-	{308, "Permanent Redirect"},
-	{400, "Bad Request"},
-	{401, "Unauthorized"},
-	{403, "Forbidden"},
-	{404, "Not Found"},
-	{405, "Method Not Allowed"},
-	{408, "Request Timeout"},
-	{409, "Conflict"},
-	{413, "Content Too Large"},
-	{414, "URI Too Long"},
-	{429, "Too Many Requests"},
-	{431, "Request Header Fields Too Large"},
-	{500, "Internal Server Error"},
-	{501, "Not Implemented"},
-	{502, "Bad Gateway"},
-	{503, "Service Unavailable"},
-	{504, "Gateway Timeout"},
+    {100, "Continue"},
+    {101, "Switching Protocols"},
+    {200, "OK"},
+    {201, "Created"},
+    {202, "Accepted"},
+    {204, "No Content"},
+    {206, "Partial Content"},
+    {301, "Moved Permanently"},
+    {302, "Found"},
+    {303, "See Other"},
+    {304, "Not Modified"},
+    {307, "Temporary Redirect"},
+    {308, "Permanent Redirect"},
+    {400, "Bad Request"},
+    {401, "Unauthorized"},
+    {403, "Forbidden"},
+    {404, "Not Found"},
+    {405, "Method Not Allowed"},
+    {408, "Request Timeout"},
+    {409, "Conflict"},
+    {413, "Content Too Large"},
+    {414, "URI Too Long"},
+    {429, "Too Many Requests"},
+    {431, "Request Header Fields Too Large"},
+    {500, "Internal Server Error"},
+    {501, "Not Implemented"},
+    {502, "Bad Gateway"},
+    {503, "Service Unavailable"},
+    {504, "Gateway Timeout"},
 };
 
 /* The header value to log: "***" for credentials, else VALUE. */
@@ -130,9 +130,9 @@ accesslog_open_porty(struct log_line *l, const struct access_rec *r)
 		accesslog_field(l, r->headers[2 * i], LOG_ESC_TEXT);
 		log_line_add(l, ": ", 2);
 		accesslog_field(l,
-		    accesslog_header_value(r->headers[2 * i],
-			r->headers[2 * i + 1]),
-		    LOG_ESC_TEXT);
+				accesslog_header_value(r->headers[2 * i],
+						       r->headers[2 * i + 1]),
+				LOG_ESC_TEXT);
 	}
 }
 
@@ -176,7 +176,7 @@ accesslog_close_porty(struct log_line *l, const struct access_rec *r)
 	/* A failure mid-transfer still says how far it got. */
 	if (r->error == NULL || r->bytes_in != 0 || r->bytes_out != 0)
 		log_line_printf(l, " in=%" PRIu64 " out=%" PRIu64, r->bytes_in,
-		    r->bytes_out);
+				r->bytes_out);
 }
 
 /* TS route=NAME client=ADDR [method= path=] target= [status=] bytes... */
@@ -201,8 +201,8 @@ accesslog_close_text(struct log_line *l, const struct access_rec *r)
 	accesslog_field(l, r->target, LOG_ESC_WORD);
 	if (r->method != NULL)
 		log_line_printf(l, " status=%d", r->status);
-	log_line_printf(l,
-	    " bytes_in=%" PRIu64 " bytes_out=%" PRIu64 " duration_ms=%.3f",
+	log_line_printf(
+	    l, " bytes_in=%" PRIu64 " bytes_out=%" PRIu64 " duration_ms=%.3f",
 	    r->bytes_in, r->bytes_out, accesslog_ms(r->duration_ms));
 	if (r->error != NULL) {
 		log_line_adds(l, " error=\"");
@@ -214,8 +214,8 @@ accesslog_close_text(struct log_line *l, const struct access_rec *r)
 		log_line_adds(l, " header=\"");
 		log_line_escapes(l, name, LOG_ESC_QUOTED);
 		log_line_add(l, ": ", 2);
-		accesslog_field(l,
-		    accesslog_header_value(name, r->headers[2 * i + 1]),
+		accesslog_field(
+		    l, accesslog_header_value(name, r->headers[2 * i + 1]),
 		    LOG_ESC_QUOTED);
 		log_line_add(l, "\"", 1);
 	}
@@ -245,9 +245,10 @@ accesslog_close_json(struct log_line *l, const struct access_rec *r)
 	if (r->method != NULL)
 		log_line_printf(l, ",\"status\":%d", r->status);
 	log_line_printf(l,
-	    ",\"bytes_in\":%" PRIu64 ",\"bytes_out\":%" PRIu64
-	    ",\"duration_ms\":%.3f",
-	    r->bytes_in, r->bytes_out, accesslog_ms(r->duration_ms));
+			",\"bytes_in\":%" PRIu64 ",\"bytes_out\":%" PRIu64
+			",\"duration_ms\":%.3f",
+			r->bytes_in, r->bytes_out,
+			accesslog_ms(r->duration_ms));
 	if (r->error != NULL) {
 		log_line_adds(l, ",\"error\":");
 		log_line_json_str(l, r->error);
@@ -255,13 +256,13 @@ accesslog_close_json(struct log_line *l, const struct access_rec *r)
 	if (r->headers != NULL) {
 		log_line_adds(l, ",\"headers\":[");
 		for (i = 0; i < r->nheaders && !l->trunc; i++) {
-			name = r->headers[2 * i] != NULL ? r->headers[2 * i]
-							 : "";
+			name =
+			    r->headers[2 * i] != NULL ? r->headers[2 * i] : "";
 			log_line_adds(l, i == 0 ? "[" : ",[");
 			log_line_json_str(l, name);
 			log_line_add(l, ",", 1);
-			log_line_json_str(l, accesslog_header_value(name,
-						 r->headers[2 * i + 1]));
+			log_line_json_str(l, accesslog_header_value(
+						 name, r->headers[2 * i + 1]));
 			log_line_add(l, "]", 1);
 		}
 		log_line_add(l, "]", 1);

@@ -201,6 +201,7 @@ static const struct cfg_key cfg_keys[] = {
 
 struct pos {
 	int line, col; /* 0: the key was not given */
+	bool bad;      /* given, but its value was refused */
 };
 
 /* Loading state, private to one config_load_string() call. */
@@ -683,15 +684,15 @@ load_route(struct loader *ld, const struct toml_value *t, size_t index)
 			report_unknown(ld, kv, CFG_ROUTE, prefix);
 			continue;
 		}
-		ld->rpos[ld->cfg->nroutes - 1][ki] =
-		    (struct pos){kv->value->line, kv->value->col};
 		snprintf(path, sizeof(path), "%s%s", prefix, kv->key);
-		if (k->type == CFG_STR || k->type == CFG_UINT ||
-		    k->type == CFG_BOOL || k->type == CFG_ENUM ||
-		    k->type == CFG_STRLIST)
+		if (k->type != CFG_LATER)
 			strncat(path, suffix, sizeof(path) - strlen(path) - 1);
-		(void)key_set(ld, k, kv->value,
-		    k->route_off == NO_OFF ? NULL : field(r, k->route_off), path);
+		ld->rpos[ld->cfg->nroutes - 1][ki] =
+		    (struct pos){kv->value->line, kv->value->col,
+			key_set(ld, k, kv->value,
+			    k->route_off == NO_OFF ? NULL :
+						     field(r, k->route_off),
+			    path) == -1};
 	}
 }
 
@@ -711,16 +712,16 @@ load_top(struct loader *ld, const struct toml_value *root)
 			report_unknown(ld, kv, CFG_TOP, "");
 			continue;
 		}
-		ld->top[ki] = (struct pos){kv->value->line, kv->value->col};
+		ld->top[ki] = (struct pos){kv->value->line, kv->value->col, true};
 		if (k->type == CFG_LATER && kv->value->type == TOML_TABLE) {
 			loader_error(ld, kv->value->line, kv->value->col,
 			    "[%s]: not supported yet in this version of porty",
 			    kv->key);
 			continue;
 		}
-		(void)key_set(ld, k, kv->value,
+		ld->top[ki].bad = key_set(ld, k, kv->value,
 		    k->top_off == NO_OFF ? NULL : field(ld->cfg, k->top_off),
-		    kv->key);
+		    kv->key) == -1;
 	}
 }
 
@@ -767,6 +768,8 @@ load_main_route(struct loader *ld, const struct config_overrides *ov)
 		cfg->listen_port = ov->listen_port;
 	if (ov != NULL && ov->target_port != 0)
 		cfg->target_port = ov->target_port;
+	if (ld->top[lp].bad || ld->top[tp].bad)
+		return;
 	if (cfg->listen_port == 0 && cfg->target_port == 0)
 		return;
 	if (cfg->listen_port == 0 || cfg->target_port == 0) {
@@ -831,7 +834,7 @@ route_pos(const struct loader *ld, size_t i, const char *key)
 
 	if (key_find(key, CFG_ROUTE, &ki) != NULL && ld->rpos[i][ki].line > 0)
 		return ld->rpos[i][ki];
-	return (struct pos){r->line, r->col};
+	return (struct pos){r->line, r->col, false};
 }
 
 static bool
@@ -870,66 +873,78 @@ addr_is_loopback_name(const char *a)
 	    strcasecmp(a, "localhost") == 0;
 }
 
+/* Was KEY given for route I (whatever its value)? */
+static const struct pos *
+route_key(const struct loader *ld, size_t i, const char *key)
+{
+	size_t ki;
+
+	if (key_find(key, CFG_ROUTE, &ki) == NULL)
+		return NULL;
+	return ld->rpos[i][ki].line > 0 ? &ld->rpos[i][ki] : NULL;
+}
+
+static void
+report_missing(struct loader *ld, size_t i, const char *key, const char *why)
+{
+	const struct route *r = &ld->cfg->routes[i];
+	char path[160];
+
+	if (route_key(ld, i, key) != NULL)
+		return; /* given but refused: already reported */
+	route_path(ld, i, key, path, sizeof(path));
+	loader_error(ld, r->line, r->col, "%s: missing (%s)", path, why);
+}
+
 static void
 check_route(struct loader *ld, size_t i)
 {
 	const struct route *r = &ld->cfg->routes[i];
-	char path[160];
-	struct pos at;
-	size_t j;
 	static const char *const http_only[] = {"host", "dynamic",
 	    "dynamic_allow", "preserve_host", "forwarded_headers"};
+	const struct pos *at;
+	char path[160];
+	size_t j;
 
-	if (r->name == NULL) {
-		route_path(ld, i, "name", path, sizeof(path));
-		loader_error(ld, r->line, r->col, "%s: missing (every route needs a name)",
-		    path);
-	}
-	if (r->listen_port == 0) {
-		route_path(ld, i, "listen_port", path, sizeof(path));
-		loader_error(ld, r->line, r->col, "%s: missing (required)", path);
-	}
+	if (r->name == NULL)
+		report_missing(ld, i, "name", "every route needs a name");
+	if (r->listen_port == 0)
+		report_missing(ld, i, "listen_port", "required");
 	if (r->mode == ROUTE_MODE_TCP) {
-		if (r->target_addr == NULL) {
-			route_path(ld, i, "target_addr", path, sizeof(path));
-			loader_error(ld, r->line, r->col,
-			    "%s: missing (required on a tcp route)", path);
-		}
-		at = route_pos(ld, i, "target_port");
-		route_path(ld, i, "target_port", path, sizeof(path));
-		if (r->target_port == 0 && at.line != r->line)
-			loader_error(ld, at.line, at.col,
+		if (r->target_addr == NULL)
+			report_missing(ld, i, "target_addr",
+			    "required on a tcp route");
+		at = route_key(ld, i, "target_port");
+		if (r->target_port == 0 && at != NULL && !at->bad) {
+			route_path(ld, i, "target_port", path, sizeof(path));
+			loader_error(ld, at->line, at->col,
 			    "%s: 0 is out of range (1..65535) on a tcp route",
 			    path);
-		else if (r->target_port == 0)
-			loader_error(ld, r->line, r->col,
-			    "%s: missing (required on a tcp route)", path);
+		} else if (r->target_port == 0) {
+			report_missing(ld, i, "target_port",
+			    "required on a tcp route");
+		}
 		for (j = 0; j < ARRAY_SIZE(http_only); j++) {
-			size_t ki;
-
-			(void)key_find(http_only[j], CFG_ROUTE, &ki);
-			if (ld->rpos[i][ki].line == 0)
+			at = route_key(ld, i, http_only[j]);
+			if (at == NULL)
 				continue;
 			route_path(ld, i, http_only[j], path, sizeof(path));
-			loader_error(ld, ld->rpos[i][ki].line,
-			    ld->rpos[i][ki].col,
+			loader_error(ld, at->line, at->col,
 			    "%s: applies to http routes only (this route has mode \"tcp\")",
 			    path);
 		}
 	} else if (r->target_port != 0 && r->target_addr == NULL) {
-		route_path(ld, i, "target_addr", path, sizeof(path));
-		at = route_pos(ld, i, "target_port");
-		loader_error(ld, at.line, at.col,
-		    "%s: missing (target_port is set)", path);
+		report_missing(ld, i, "target_addr", "target_port is set");
 	}
 	if (r->enabled && r->listen_addr != NULL && r->target_addr != NULL &&
-	    r->listen_port == r->target_port &&
+	    r->listen_port != 0 && r->listen_port == r->target_port &&
 	    (strcasecmp(r->listen_addr, r->target_addr) == 0 ||
 		(addr_is_wildcard(r->listen_addr) &&
 		    addr_is_loopback_name(r->target_addr)))) {
+		struct pos p = route_pos(ld, i, "target_port");
+
 		route_path(ld, i, "target_port", path, sizeof(path));
-		at = route_pos(ld, i, "target_port");
-		loader_error(ld, at.line, at.col,
+		loader_error(ld, p.line, p.col,
 		    "%s: the target is this route's own listener %s:%u (a loop)",
 		    path, r->listen_addr, r->listen_port);
 	}

@@ -39,10 +39,10 @@ static const struct {
 	const char *text;  /* text format level */
 	const char *json;  /* json "level" */
 } log_sevs[] = {
-	[LOG_SEV_ERROR] = {"\u274c", "ERROR", "error"},
-	[LOG_SEV_WARN] = {"\u26a0\ufe0f", "WARN", "warn"},
-	[LOG_SEV_INFO] = {"\u2139\ufe0f", "INFO", "info"},
-	[LOG_SEV_DEBUG] = {"\U0001f50d", "DEBUG", "debug"},
+    [LOG_SEV_ERROR] = {"\u274c", "ERROR", "error"},
+    [LOG_SEV_WARN] = {"\u26a0\ufe0f", "WARN", "warn"},
+    [LOG_SEV_INFO] = {"\u2139\ufe0f", "INFO", "info"},
+    [LOG_SEV_DEBUG] = {"\U0001f50d", "DEBUG", "debug"},
 };
 
 void
@@ -164,7 +164,8 @@ log_line_vprintf(struct log_line *l, const char *fmt, va_list ap)
 	size_t room = l->cap - l->len;
 	int n;
 
-	/* vsnprintf() wants room for its NUL: the newline's byte provides it. */
+	/* vsnprintf() wants room for its NUL: the newline's byte provides it.
+	 */
 	n = vsnprintf(l->buf + l->len, room + 1, fmt, ap);
 	if (n < 0)
 		return;
@@ -265,7 +266,7 @@ log_esc_u(char *out, uint32_t cp)
  */
 static size_t
 log_esc_unit(char *out, const unsigned char *s, size_t len, enum log_esc esc,
-    size_t *used)
+	     size_t *used)
 {
 	unsigned char c = s[0];
 	uint32_t cp;
@@ -296,8 +297,8 @@ log_esc_unit(char *out, const unsigned char *s, size_t len, enum log_esc esc,
 	if (c < 0x20 || c == 0x7f)
 		return esc == LOG_ESC_JSON ? log_esc_u(out, c)
 					   : log_esc_hex(out, s, 1);
-	if (c == '\\' || (c == '"' && (esc == LOG_ESC_QUOTED ||
-					  esc == LOG_ESC_JSON))) {
+	if (c == '\\' ||
+	    (c == '"' && (esc == LOG_ESC_QUOTED || esc == LOG_ESC_JSON))) {
 		out[0] = '\\';
 		out[1] = (char)c;
 		return 2;
@@ -309,15 +310,14 @@ log_esc_unit(char *out, const unsigned char *s, size_t len, enum log_esc esc,
 }
 
 void
-log_line_escape(struct log_line *l, const char *s, size_t len,
-    enum log_esc esc)
+log_line_escape(struct log_line *l, const char *s, size_t len, enum log_esc esc)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	size_t limit, n, used;
 	char unit[16];
 
-	limit = l->cap > 2 * LOG_LINE_TAIL ? l->cap - LOG_LINE_TAIL
-					   : l->cap / 2;
+	limit =
+	    l->cap > 2 * LOG_LINE_TAIL ? l->cap - LOG_LINE_TAIL : l->cap / 2;
 	while (len > 0) {
 		n = log_esc_unit(unit, p, len, esc, &used);
 		/* Keep room for the "..." that marks a cut. */
@@ -364,7 +364,7 @@ log_ts_fill(time_t sec)
 	if (localtime_r(&sec, &tm) == NULL)
 		memset(&tm, 0, sizeof(tm));
 	if (strftime(log_ts_date, sizeof(log_ts_date), "%Y-%m-%dT%H:%M:%S",
-		&tm) == 0)
+		     &tm) == 0)
 		log_ts_date[0] = '\0';
 	off = tm.tm_gmtoff;
 	if (off < 0) {
@@ -372,7 +372,7 @@ log_ts_fill(time_t sec)
 		off = -off;
 	}
 	snprintf(log_ts_zone, sizeof(log_ts_zone), "%c%02ld:%02ld", sign,
-	    (off / 3600) % 100, (off / 60) % 60);
+		 (off / 3600) % 100, (off / 60) % 60);
 	log_ts_sec = sec;
 }
 
@@ -417,7 +417,7 @@ log_line_end(struct log_line *l)
  */
 static void
 log_line_begin(struct log_line *l, enum log_sev sev, const char *route,
-    bool msg)
+	       bool msg)
 {
 	switch (log_fmt) {
 	case LOG_FORMAT_JSON:
@@ -454,7 +454,8 @@ static void
 log_line_msg(struct log_line *l, const char *msg, size_t len)
 {
 	log_line_escape(l, msg, len,
-	    log_fmt == LOG_FORMAT_JSON ? LOG_ESC_JSON : LOG_ESC_TEXT);
+			log_fmt == LOG_FORMAT_JSON ? LOG_ESC_JSON
+						   : LOG_ESC_TEXT);
 }
 
 /* Finish a diagnostic line begun with MSG true and write it. */
@@ -501,7 +502,7 @@ log_msg(enum log_sev sev, const char *route, const char *fmt, ...)
 /* Append "HOST:PORT", bracketing an IPv6 literal, escaped by ESC. */
 static void
 log_line_hostport(struct log_line *l, const char *host, unsigned port,
-    enum log_esc esc)
+		  enum log_esc esc)
 {
 	bool v6 = strchr(host, ':') != NULL;
 
@@ -526,13 +527,13 @@ log_route(const struct route *r)
 	if (log_fmt == LOG_FORMAT_JSON) {
 		log_line_printf(&l, ",\"mode\":\"%s\",\"listen\":\"", mode);
 		log_line_hostport(&l, r->listen_addr, r->listen_port,
-		    LOG_ESC_JSON);
+				  LOG_ESC_JSON);
 		log_line_add(&l, "\",\"target\":\"", 12);
 		if (dynamic)
 			log_line_adds(&l, "dynamic");
 		else
 			log_line_hostport(&l, r->target_addr, r->target_port,
-			    LOG_ESC_JSON);
+					  LOG_ESC_JSON);
 		log_line_add(&l, "\",\"msg\":\"", 9);
 	}
 	/* The message: the same words in every format. */
@@ -560,19 +561,20 @@ log_ready(unsigned nlisteners)
 	switch (log_fmt) {
 	case LOG_FORMAT_JSON:
 		log_line_begin(&l, LOG_SEV_INFO, NULL, false);
-		log_line_printf(&l,
+		log_line_printf(
+		    &l,
 		    ",\"listeners\":%u,\"msg\":\"porty ready: %u listener%s\"}",
 		    nlisteners, nlisteners, s);
 		break;
 	case LOG_FORMAT_TEXT:
 		log_line_begin(&l, LOG_SEV_INFO, NULL, false);
 		log_line_printf(&l, "porty ready: %u listener%s", nlisteners,
-		    s);
+				s);
 		break;
 	case LOG_FORMAT_PORTY:
 	default:
 		log_line_printf(&l, "\U0001f680 porty ready: %u listener%s",
-		    nlisteners, s);
+				nlisteners, s);
 		break;
 	}
 	log_line_end(&l);
@@ -600,7 +602,7 @@ log_ratelimit_flush(struct log_ratelimit *rl, const char *route)
 {
 	if (rl->suppressed == 0)
 		return;
-	log_msg(LOG_SEV_WARN, route, "%lu message%s suppressed",
-	    rl->suppressed, rl->suppressed == 1 ? "" : "s");
+	log_msg(LOG_SEV_WARN, route, "%lu message%s suppressed", rl->suppressed,
+		rl->suppressed == 1 ? "" : "s");
 	rl->suppressed = 0;
 }

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Process diagnostics: leveled messages to stderr or the log file, in the configured format. */
+/* Process diagnostics: leveled, escaped lines in the configured format. */
 #ifndef PORTY_LOG_H
 #define PORTY_LOG_H
 
@@ -30,7 +30,7 @@ enum log_sev {
 
 struct route;
 
-/* Longest line porty writes, newline included; longer ones are cut with "...". */
+/* Longest line porty writes, newline included; longer lines end in "...". */
 #define LOG_LINE_MAX 16384
 
 /* How log_line_escape() writes text that may come from a peer. */
@@ -38,7 +38,7 @@ enum log_esc {
 	LOG_ESC_TEXT = 0, /* control, C1, invalid UTF-8 as \xNN; '\' as \\ */
 	LOG_ESC_WORD,     /* as TEXT, and ' ', '"' as \xNN: an unquoted value */
 	LOG_ESC_QUOTED,   /* as TEXT, and '"' as \": inside "..." */
-	LOG_ESC_JSON,     /* the inside of a JSON string: \", \\, \u00XX, \ufffd */
+	LOG_ESC_JSON,     /* inside a JSON string: \", \\, \u00XX, \ufffd */
 };
 
 /*
@@ -84,7 +84,7 @@ enum log_format log_get_format(void);
 /* Write one finished line (the caller formats it; a newline is added). */
 void log_write(const char *line, size_t len);
 
-/* The start-up line of a route: name, mode, listen address -> target or "dynamic". */
+/* A route's start-up line: name, mode, listen -> target or "dynamic". */
 void log_route(const struct route *r);
 
 /* The line saying every listener is bound and porty serves. */
@@ -127,7 +127,7 @@ void log_line_printf(struct log_line *l, const char *fmt, ...)
  * through. '%' is an ordinary byte here.
  */
 void log_line_escape(struct log_line *l, const char *s, size_t len,
-    enum log_esc esc);
+		     enum log_esc esc);
 
 /* log_line_escape() of a NUL-terminated string. */
 void log_line_escapes(struct log_line *l, const char *s, enum log_esc esc);

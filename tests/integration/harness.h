@@ -1,5 +1,270 @@
 /* SPDX-License-Identifier: MIT */
-/* harness placeholder */
+/* The integration harness: temp dirs, free ports, porty processes, loopback peers. */
 #ifndef PORTY_TESTS_HARNESS_H
 #define PORTY_TESTS_HARNESS_H
-#endif
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "compiler.h"
+
+/*
+ * One test's world: a mkdtemp() directory (the default cwd of every process
+ * started), the porty processes and backends started, and memory handed out
+ * to the test. A harness that is still alive when the test process exits or
+ * when the checked teardown runs belongs to a failed test: its processes'
+ * captured output is dumped to stderr, then everything is killed and removed.
+ */
+struct harness;
+struct harness_proc;    /* a started process (porty, or a one-shot command) */
+struct harness_backend; /* a loopback peer in a forked child */
+
+/* harness_run() status when the command did not exit within its deadline. */
+#define HARNESS_TIMED_OUT (-1)
+
+/* Options for the processes the harness starts; a NULL pointer means none. */
+struct harness_opts {
+	const char *cwd;        /* NULL: the harness's temp dir */
+	const char *const *env; /* NULL-ended "NAME=VALUE" to set, "NAME" to unset */
+};
+
+/* What a one-shot command did; the strings belong to the harness. */
+struct harness_result {
+	int status;      /* exit code, 128 + signal, or HARNESS_TIMED_OUT */
+	const char *out; /* everything it wrote to stdout */
+	const char *err; /* everything it wrote to stderr */
+};
+
+/* Length and FNV-1a 64 of a byte stream, to compare transfers. */
+struct harness_digest {
+	uint64_t len;
+	uint64_t hash;
+};
+
+enum harness_backend_kind {
+	/* Echo every byte; on EOF, flush then shut down the write side. */
+	HARNESS_ECHO = 0,
+	/* Read to EOF, then send reply_len pattern bytes (seed) and close. */
+	HARNESS_SINK,
+	/* Send reply_len pattern bytes (seed) at once and shut down the write
+	 * side, while reading whatever comes until EOF. */
+	HARNESS_SOURCE,
+};
+
+struct harness_backend_opts {
+	enum harness_backend_kind kind;
+	int family;         /* AF_INET (127.0.0.1) or AF_INET6 (::1) */
+	uint64_t reply_len; /* SINK, SOURCE: bytes to send */
+	uint64_t seed;      /* pattern of those bytes */
+	int port;           /* 0: kernel-assigned now; else bind this one */
+	unsigned delay_ms;  /* bind only after this long (with port != 0) */
+};
+
+/* One client connection driven by harness_xfer(). */
+struct harness_xfer {
+	int fd;                  /* connected socket, made non-blocking */
+	uint64_t send_len;       /* pattern bytes to send, then SHUT_WR */
+	uint64_t send_seed;      /* which pattern */
+	bool send_after_eof;     /* send only once the peer's EOF came */
+	/* results */
+	uint64_t sent;           /* bytes sent so far */
+	struct harness_digest rx; /* what was received */
+	bool eof;                /* the peer's FIN was read */
+	bool shut;               /* the write side was shut down */
+	int error;               /* errno that ended the connection, or 0 */
+	bool done;               /* all sent, write side shut, EOF or error */
+};
+
+/* --- life cycle ------------------------------------------------------ */
+
+/* A new harness with a fresh temp dir; aborts the test on failure. */
+struct harness *harness_new(void);
+
+/* Kill what the test left running, remove the temp dir, free everything. */
+void harness_free(struct harness *h);
+
+/*
+ * Clean up every harness still alive, dumping its processes' output first
+ * (the test failed). Use as the checked teardown of every TCase; it is also
+ * run at exit, for check's fork mode where a failed test exits at once.
+ */
+void harness_teardown(void);
+
+/* MS scaled for the run: ten times longer under PORTY_VALGRIND=1. */
+int harness_ms(int ms);
+
+/* A TCase timeout in seconds, scaled like harness_ms(). */
+double harness_timeout(double seconds);
+
+/* Milliseconds on the monotonic clock. */
+int64_t harness_now_ms(void);
+
+/* Sleep MS milliseconds; for pacing only, never to wait for readiness. */
+void harness_sleep_ms(int ms);
+
+/* --- files ----------------------------------------------------------- */
+
+const char *harness_dir(const struct harness *h);
+
+/* DIR/NAME in memory owned by H. */
+const char *harness_path(struct harness *h, const char *name);
+
+/* Write printf-formatted text to DIR/NAME; returns the path (owned by H). */
+const char *harness_write(struct harness *h, const char *name,
+    const char *fmt, ...) PORTY_PRINTF(3, 4);
+
+/* The whole file PATH as a string owned by H, or NULL if it can't be read. */
+const char *harness_read(struct harness *h, const char *path);
+
+/* $PORTY_SRCDIR/tests/data/NAME (owned by H); aborts if it does not exist. */
+const char *harness_data(struct harness *h, const char *name);
+
+/* printf into memory owned by H. */
+const char *harness_fmt(struct harness *h, const char *fmt, ...)
+    PORTY_PRINTF(2, 3);
+
+/* --- ports and sockets ----------------------------------------------- */
+
+/* Whether ::1 can be bound here (IPv6 tests skip when it cannot). */
+bool harness_have_ipv6(void);
+
+/* A port the kernel just handed out on 127.0.0.1 or ::1, closed again. */
+int harness_port(int family);
+
+/*
+ * A listening socket on the loopback address of FAMILY with BACKLOG,
+ * owned by H (closed by harness_free); its port goes to *PORT.
+ */
+int harness_listen(struct harness *h, int family, int backlog, int *port);
+
+/*
+ * A listener that never accepts and whose accept queue is full, so SYNs
+ * to it are dropped and a connect() to it times out. Returns its port.
+ */
+int harness_blackhole(struct harness *h, int family);
+
+/* Whether a socket listens on PORT (any loopback/wildcard), from /proc. */
+bool harness_port_listening(int port);
+
+/*
+ * Connect to the loopback address of FAMILY on PORT within MS. Returns a
+ * blocking socket, or -1 with errno (ECONNREFUSED, ETIMEDOUT...).
+ */
+int harness_connect(int family, int port, int ms);
+
+/* Send all of BUF within MS; false on error or timeout. */
+bool harness_send(int fd, const void *buf, size_t len, int ms);
+
+/*
+ * Read until LEN bytes came, EOF, an error, or MS passed. Returns the
+ * number of bytes read.
+ */
+size_t harness_recv(int fd, void *buf, size_t len, int ms);
+
+/* Whether a byte (or EOF) can be read from FD within MS. */
+bool harness_readable(int fd, int ms);
+
+/*
+ * Wait up to MS for the peer to close FD (EOF or reset), discarding any
+ * data. Returns the milliseconds waited, or -1 if it stayed open.
+ */
+int harness_wait_closed(int fd, int ms);
+
+/*
+ * Run the transfers X[0..N-1] together (poll), each until it is done.
+ * Returns true when all are done within MS.
+ */
+bool harness_xfer(struct harness_xfer *x, size_t n, int ms);
+
+/* --- patterns and digests -------------------------------------------- */
+
+void harness_digest_init(struct harness_digest *d);
+void harness_digest_update(struct harness_digest *d, const void *buf,
+    size_t len);
+
+/* LEN bytes of the pseudo-random pattern SEED, from stream offset OFF. */
+void harness_pattern(uint64_t seed, uint64_t off, void *buf, size_t len);
+
+/* The digest of the first LEN bytes of pattern SEED. */
+struct harness_digest harness_pattern_digest(uint64_t seed, uint64_t len);
+
+/* --- porty ----------------------------------------------------------- */
+
+/*
+ * Run $PORTY_BIN ARGV... (NULL-ended, without argv[0]) to completion within
+ * harness_ms(10000); output is captured. The result is owned by H.
+ */
+const struct harness_result *harness_run(struct harness *h,
+    const struct harness_opts *o, const char *const *argv);
+
+/* Start $PORTY_BIN ARGV... in the background, output captured to files. */
+struct harness_proc *harness_start(struct harness *h,
+    const struct harness_opts *o, const char *const *argv);
+
+/*
+ * Write TOML to DIR/porty.toml, run `porty start --config` on it and wait
+ * until PORT listens; aborts the test (with porty's log) if it does not.
+ */
+struct harness_proc *harness_serve(struct harness *h, int port,
+    const char *toml);
+
+/* Wait up to MS for PORT to listen; false if P exited or time ran out. */
+bool harness_wait_port(struct harness_proc *p, int port, int ms);
+
+/* Send SIG to P. */
+void harness_signal(struct harness_proc *p, int sig);
+
+/* Wait up to MS for P to exit: its status as in harness_result, or
+ * HARNESS_TIMED_OUT. */
+int harness_wait(struct harness_proc *p, int ms);
+
+/* SIGTERM P and assert that it exits with status 0 in time. */
+void harness_stop(struct harness_proc *p);
+
+/* P's stderr so far (its log), owned by H. */
+const char *harness_log(struct harness_proc *p);
+
+/* Wait up to MS until P's stderr contains NEEDLE (any case). */
+bool harness_wait_log(struct harness_proc *p, const char *needle, int ms);
+
+/* --- backends -------------------------------------------------------- */
+
+/* Start a backend in a forked child; aborts the test on failure. */
+struct harness_backend *harness_backend(struct harness *h,
+    const struct harness_backend_opts *o);
+
+/* An echo backend on the loopback address of FAMILY. */
+struct harness_backend *harness_echo(struct harness *h, int family);
+
+int harness_backend_port(const struct harness_backend *b);
+
+/*
+ * The digest of what the backend received on its next connection to end,
+ * within MS; false on timeout.
+ */
+bool harness_backend_report(struct harness_backend *b,
+    struct harness_digest *d, int ms);
+
+/* --- text ------------------------------------------------------------ */
+
+/* Whether TEXT contains NEEDLE, ignoring case. */
+bool harness_contains(const char *text, const char *needle);
+
+/* The number of lines of TEXT (a last line without a newline counts). */
+size_t harness_count_lines(const char *text);
+
+/* Whether LINE (up to a newline) is exactly one JSON object. */
+bool harness_json_object(const char *line);
+
+/*
+ * The top-level member KEY of the JSON object LINE, when it is an integer
+ * literal (no fraction or exponent): true with *V set.
+ */
+bool harness_json_int(const char *line, const char *key, long long *v);
+
+/* The top-level string member KEY of LINE (escapes kept), owned by H. */
+const char *harness_json_str(struct harness *h, const char *line,
+    const char *key);
+
+#endif /* PORTY_TESTS_HARNESS_H */
