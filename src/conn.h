@@ -1,5 +1,158 @@
 /* SPDX-License-Identifier: MIT */
-/* placeholder */
+/* A proxied connection's lifetime: one allocation, explicit states, one timer, one teardown. */
 #ifndef PORTY_CONN_H
 #define PORTY_CONN_H
-#endif
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <ev.h>
+
+#include "addr.h"
+#include "buf.h"
+#include "log.h"
+#include "transport.h"
+
+struct conn;
+struct conn_owner;
+struct route;
+struct upstream;
+
+/*
+ * Where a connection is. Bracketed states of STYLE 3.4 (TLS_*, HTTP_HEAD)
+ * belong to later modes and are in the table already so that the order
+ * of the life cycle is written down in one place:
+ *
+ *   ACCEPTED -> [TLS_ACCEPT] -> [HTTP_HEAD] -> CONNECTING -> [TLS_CONNECT]
+ *            -> RELAYING -> DRAINING -> CLOSED
+ *
+ * and any state may go to CLOSED. conn_set_state() asserts the table.
+ */
+enum conn_state {
+	CONN_ACCEPTED = 0, /* allocated; nothing started yet */
+	CONN_TLS_ACCEPT,   /* TLS handshake with the client */
+	CONN_HTTP_HEAD,    /* reading a request head */
+	CONN_CONNECTING,   /* upstream connect, or waiting out the retry backoff */
+	CONN_TLS_CONNECT,  /* TLS handshake with the upstream */
+	CONN_RELAYING,     /* bytes flow both ways */
+	CONN_DRAINING,     /* one direction has ended (FIN passed on); the other flows */
+	CONN_CLOSED,       /* inside conn_close(); the memory is freed next */
+};
+
+/* The two endpoints; a relay direction is named by the side it reads. */
+enum conn_side {
+	CONN_CLIENT = 0,
+	CONN_UPSTREAM = 1,
+};
+
+/* How a connection ended, which decides what is logged at log_level none. */
+enum conn_end {
+	CONN_END_DONE = 0, /* both directions finished */
+	CONN_END_TIMEOUT,  /* idle timeout or shutdown deadline: not an error */
+	CONN_END_ERROR,    /* connect failed, reset, out of memory: always logged */
+};
+
+/* A step that continues a connection (the owner's start and connected hooks). */
+typedef void conn_fn(struct conn *c);
+
+/* Told after a connection of O has been freed (O's count already lowered). */
+typedef void conn_closed_fn(struct conn_owner *o);
+
+/*
+ * What a connection borrows from whoever accepted it (a listener, or a
+ * unit test). The owner outlives its connections and keeps the list of
+ * the live ones, so a stop can close the rest.
+ */
+struct conn_owner {
+	struct ev_loop *loop;            /* borrowed */
+	const struct route *route;       /* borrowed: config outlives every conn */
+	struct buf_pool *pool;           /* borrowed: blocks of buffer_size_kb */
+	const struct upstream *upstream; /* borrowed: TCP mode's target */
+	const char *target;              /* borrowed: target as "host:port" for logs */
+	bool log;                        /* access-log each connection */
+	conn_fn *start;                  /* what to do with a new conn (TCP: connect) */
+	conn_fn *connected;              /* upstream is up (TCP: relay_start) */
+	conn_closed_fn *closed;          /* after each conn_close(); may be NULL */
+	struct log_ratelimit rl;         /* errors logged at log_level none */
+	struct conn *conns;              /* private to conn.c: live conns */
+	unsigned nconns;                 /* live conns */
+};
+
+/* One endpoint. Bytes read here wait in `in` until written to the other side. */
+struct half {
+	struct transport tp; /* owned: fd, and the TLS state later */
+	ev_io rd, wr;        /* embedded; data points to the conn */
+	struct buf in;       /* owned: read here, not yet written to the peer */
+	unsigned eof : 1;     /* read the end of this side's stream (or it broke) */
+	unsigned shut_wr : 1; /* nothing more will be written to this side */
+};
+
+/*
+ * One proxied connection: a single calloc() holding both endpoints, their
+ * four watchers and the one timer. An idle relayed connection owns nothing
+ * else (its buffers are back in the pool).
+ */
+struct conn {
+	struct half side[2];      /* indexed by enum conn_side */
+	ev_timer timer;           /* the one timer: connect, backoff, idle */
+	ev_tstamp start;          /* ev_now() at accept */
+	ev_tstamp active;         /* ev_now() of the last byte moved */
+	uint64_t bytes_in;        /* read from the client */
+	uint64_t bytes_out;       /* written to the client */
+	struct conn_owner *owner; /* borrowed: outlives the conn */
+	struct conn *prev, *next; /* private to conn.c: owner->conns */
+	const char *err_what;     /* first I/O failure: "upstream read", ... */
+	int err;                  /* its errno */
+	enum conn_state state;
+	int up_err;               /* private to upstream.c: last connect errno */
+	uint16_t up_attempt;      /* private to upstream.c: attempts started */
+	uint8_t up_addr;          /* private to upstream.c: address index */
+	uint8_t up_backoff;       /* private to upstream.c: the timer is a backoff */
+	struct addr peer;         /* the client's address */
+};
+
+/*
+ * A connection of O for the accepted client socket FD (ownership of FD
+ * passes to the connection) from PEER, in CONN_ACCEPTED, linked into O and
+ * counted, and access-logged as opened if O logs. Returns NULL if memory is
+ * short; FD is then still the caller's.
+ */
+struct conn *conn_new(struct conn_owner *o, int fd, const struct addr *peer);
+
+/*
+ * Give side S the socket FD (owned by the connection from now on) behind
+ * transport OPS. The side's watchers must be stopped; they are pointed at
+ * FD but not started.
+ */
+void conn_attach(struct conn *c, enum conn_side s, int fd,
+    const struct transport_ops *ops);
+
+/* Close side S's transport (the conn stays; used between connect attempts). */
+void conn_detach(struct conn *c, enum conn_side s);
+
+/* Move C to state TO; asserts that the transition is in the table. */
+void conn_set_state(struct conn *c, enum conn_state to);
+
+/* The state's name for logs ("relaying"). */
+const char *conn_state_name(enum conn_state s);
+
+/*
+ * Re-arm the connection's one timer to call CB in AFTER seconds (0: stop
+ * it). ev_timer_again() re-uses the watcher, so nothing is allocated.
+ */
+void conn_timer(struct conn *c, ev_tstamp after,
+    void (*cb)(struct ev_loop *, ev_timer *, int));
+
+/*
+ * The one teardown: stop the watchers and the timer, close both transports,
+ * return the buffers, log the end (WHY, or the recorded I/O failure, is the
+ * error text; NULL and none recorded for a normal end), unlink from the
+ * owner, free C, then tell the owner. C is gone afterwards: call it last
+ * and return.
+ */
+void conn_close(struct conn *c, enum conn_end end, const char *why);
+
+/* conn_close() every live connection of O, as END with WHY. */
+void conn_close_all(struct conn_owner *o, enum conn_end end, const char *why);
+
+#endif /* PORTY_CONN_H */

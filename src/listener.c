@@ -1,10 +1,276 @@
 /* SPDX-License-Identifier: MIT */
-/* placeholder until the module lands */
+/* Listening sockets: the accept loop, connection caps, and pausing when descriptors run out. */
 #include "auto-config.h"
 
-int porty_placeholder_listener(void);
-int
-porty_placeholder_listener(void)
+#include "listener.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "config.h"
+#include "sock.h"
+
+/* One route's listening sockets (one per address its listen_addr resolved to). */
+struct listener {
+	struct conn_owner owner;      /* what its conns borrow */
+	struct listener_group *group; /* borrowed: the group owns this listener */
+	struct listener *next;        /* the group's list */
+	size_t nio;
+	ev_io io[];                   /* one per socket; data points to the listener */
+};
+
+/* Whether L may accept now. */
+static bool
+listener_admits(const struct listener *l)
 {
+	const struct listener_group *g = l->group;
+
+	return g->started && !g->stopped && !g->paused &&
+	    l->owner.nconns < l->owner.route->max_connections &&
+	    g->nconns < g->max_conns;
+}
+
+/* Start or stop L's watchers as listener_admits() says (no-ops if unchanged). */
+static void
+listener_update(struct listener *l)
+{
+	struct ev_loop *loop = l->group->loop;
+	bool on = listener_admits(l);
+	size_t i;
+
+	for (i = 0; i < l->nio; i++) {
+		if (on)
+			ev_io_start(loop, &l->io[i]);
+		else
+			ev_io_stop(loop, &l->io[i]);
+	}
+}
+
+static void
+listener_group_update(struct listener_group *g)
+{
+	struct listener *l;
+
+	for (l = g->list; l != NULL; l = l->next)
+		listener_update(l);
+}
+
+static void
+listener_pause_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct listener_group *g = w->data;
+
+	(void)loop;
+	(void)revents;
+	g->paused = false;
+	listener_group_update(g);
+}
+
+/*
+ * Out of descriptors or kernel memory: stop every listener for a moment
+ * instead of spinning on a level-triggered accept that keeps failing (ev.pod,
+ * "the special problem of accept()ing when you can't"). A connection ending
+ * meanwhile frees a descriptor; the timer retries either way.
+ */
+static void
+listener_group_pause(struct listener_group *g, const char *route, int err)
+{
+	if (log_ratelimit(&g->rl, ev_now(g->loop), route))
+		log_msg(LOG_SEV_WARN, route, "accept: %s; pausing for %d ms",
+		    strerror(err), (int)(LISTENER_PAUSE * 1000));
+	g->paused = true;
+	listener_group_update(g);
+	ev_timer_set(&g->pause, LISTENER_PAUSE, 0.);
+	ev_timer_start(g->loop, &g->pause);
+}
+
+/* A connection of listener L ended: a watcher stopped at a cap may run again. */
+static void
+listener_conn_closed(struct conn_owner *o)
+{
+	struct listener *l = container_of(o, struct listener, owner);
+	struct listener_group *g = l->group;
+
+	assert(g->nconns > 0 && "connection count underflow");
+	g->nconns--;
+	/* conn_close() has lowered o->nconns already. */
+	if (g->nconns + 1 == g->max_conns)
+		listener_group_update(g);
+	else if (o->nconns + 1 == o->route->max_connections)
+		listener_update(l);
+	if (g->stopped && g->nconns == 0 && g->drained != NULL)
+		g->drained(g->drained_arg);
+}
+
+static void
+listener_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct listener *l = w->data;
+	struct listener_group *g = l->group;
+	struct conn *c;
+	struct addr peer;
+	int fd, i;
+
+	(void)loop;
+	(void)revents;
+	for (i = 0; i < LISTENER_ACCEPT_BATCH && listener_admits(l); i++) {
+		fd = sock_accept(w->fd, &peer);
+		if (fd == -1) {
+			switch (errno) {
+			case EAGAIN:
+#if EWOULDBLOCK != EAGAIN
+			case EWOULDBLOCK:
+#endif
+				return;
+			case ECONNABORTED:
+			case EPROTO:
+			case EPERM:
+			case ENETDOWN:
+			case ENOPROTOOPT:
+			case EHOSTDOWN:
+			case ENONET:
+			case EHOSTUNREACH:
+			case EOPNOTSUPP:
+			case ENETUNREACH:
+				/* That client is gone; the next may be fine. */
+				continue;
+			default:
+				/* EMFILE, ENFILE, ENOBUFS, ENOMEM, or worse. */
+				listener_group_pause(g, l->owner.route->name,
+				    errno);
+				return;
+			}
+		}
+		(void)sock_nodelay(fd);
+		c = conn_new(&l->owner, fd, &peer);
+		if (c == NULL) {
+			(void)close(fd);
+			listener_group_pause(g, l->owner.route->name, ENOMEM);
+			return;
+		}
+		g->nconns++;
+		l->owner.start(c);
+	}
+	/* A cap was reached (or the batch ended): let the caps decide. */
+	if (!listener_admits(l)) {
+		if (g->nconns >= g->max_conns)
+			listener_group_update(g);
+		else
+			listener_update(l);
+	}
+}
+
+void
+listener_group_init(struct listener_group *g, struct ev_loop *loop,
+    unsigned max_conns, listener_drained_fn *drained, void *arg)
+{
+	memset(g, 0, sizeof(*g));
+	g->loop = loop;
+	g->max_conns = max_conns;
+	g->drained = drained;
+	g->drained_arg = arg;
+	ev_init(&g->pause, listener_pause_cb);
+	g->pause.data = g;
+}
+
+int
+listener_add(struct listener_group *g, const struct conn_owner *owner,
+    const struct addr *addrs, size_t n, int backlog, char *err,
+    size_t errlen)
+{
+	struct listener *l, **tail;
+	size_t i;
+	int fd;
+
+	l = calloc(1, sizeof(*l) + n * sizeof(l->io[0]));
+	if (l == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	l->owner = *owner;
+	l->owner.conns = NULL;
+	l->owner.nconns = 0;
+	l->owner.closed = listener_conn_closed;
+	l->group = g;
+	for (i = 0; i < n; i++) {
+		fd = sock_listen(&addrs[i], backlog, err, errlen);
+		if (fd == -1)
+			goto fail;
+		ev_io_init(&l->io[i], listener_accept_cb, fd, EV_READ);
+		l->io[i].data = l;
+		l->nio++;
+	}
+	/* Keep the configuration's order: the first route is served first. */
+	for (tail = &g->list; *tail != NULL; tail = &(*tail)->next)
+		;
+	*tail = l;
+	g->nlisteners += (unsigned)n;
 	return 0;
+fail:
+	for (i = 0; i < l->nio; i++)
+		(void)close(l->io[i].fd);
+	free(l);
+	return -1;
+}
+
+void
+listener_group_start(struct listener_group *g)
+{
+	g->started = true;
+	listener_group_update(g);
+}
+
+void
+listener_group_stop(struct listener_group *g)
+{
+	struct listener *l;
+	size_t i;
+
+	if (g->stopped)
+		return;
+	g->stopped = true;
+	ev_timer_stop(g->loop, &g->pause);
+	g->paused = false;
+	for (l = g->list; l != NULL; l = l->next) {
+		for (i = 0; i < l->nio; i++) {
+			ev_io_stop(g->loop, &l->io[i]);
+			if (l->io[i].fd != -1) {
+				(void)close(l->io[i].fd);
+				ev_io_set(&l->io[i], -1, EV_READ);
+			}
+		}
+		log_ratelimit_flush(&l->owner.rl, l->owner.route->name);
+	}
+	log_ratelimit_flush(&g->rl, NULL);
+}
+
+void
+listener_group_close_conns(struct listener_group *g, enum conn_end end,
+    const char *why)
+{
+	struct listener *l;
+
+	for (l = g->list; l != NULL; l = l->next)
+		conn_close_all(&l->owner, end, why);
+}
+
+void
+listener_group_fini(struct listener_group *g)
+{
+	struct listener *l, *next;
+
+	g->drained = NULL;
+	listener_group_stop(g);
+	listener_group_close_conns(g, CONN_END_TIMEOUT, "server stopped");
+	for (l = g->list; l != NULL; l = next) {
+		next = l->next;
+		free(l);
+	}
+	g->list = NULL;
+	g->nlisteners = 0;
 }

@@ -1,10 +1,287 @@
 /* SPDX-License-Identifier: MIT */
-/* placeholder until the module lands */
+/* The serving process: every route's listener, process-wide limits, graceful stop. */
 #include "auto-config.h"
 
-int porty_placeholder_server(void);
-int
-porty_placeholder_server(void)
+#include "server.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "buf.h"
+#include "config.h"
+#include "conn.h"
+#include "listener.h"
+#include "log.h"
+#include "relay.h"
+#include "sock.h"
+#include "upstream.h"
+
+/* Addresses one listen_addr may bind ("localhost": ::1 and 127.0.0.1). */
+#define SERVER_MAX_LISTEN_ADDRS 8
+
+/*
+ * Spare buffer blocks kept per pool, in bytes. Enough for the blocks that
+ * churn between requests; a burst of slow clients beyond it is given back
+ * to malloc when it drains.
+ */
+#define SERVER_POOL_SPARE (4u << 20)
+
+struct server {
+	struct ev_loop *loop;         /* borrowed */
+	const struct config *cfg;     /* borrowed: outlives the server */
+	struct listener_group group;  /* every listener and its connections */
+	struct upstream *upstreams;   /* owned: one per enabled route */
+	struct buf_pool *pools;       /* owned: one per distinct buffer size */
+	size_t npools;
+	ev_timer stop_timer;          /* shutdown_timeout_seconds after a stop */
+	bool stopping;
+};
+
+/* The pool of SIZE-byte blocks, made on first use (POOLS has room for every route). */
+static struct buf_pool *
+server_pool(struct server *srv, size_t size)
 {
+	size_t i;
+
+	for (i = 0; i < srv->npools; i++)
+		if (srv->pools[i].size == size)
+			return &srv->pools[i];
+	buf_pool_init(&srv->pools[srv->npools], size,
+	    SERVER_POOL_SPARE / size > 16 ? SERVER_POOL_SPARE / size : 16);
+	return &srv->pools[srv->npools++];
+}
+
+/* The kernel's ceiling for RLIMIT_NOFILE when the hard limit is "unlimited". */
+static rlim_t
+server_nr_open(void)
+{
+	char text[32];
+	ssize_t n;
+	long v;
+	int fd;
+
+	fd = open("/proc/sys/fs/nr_open", O_RDONLY | O_CLOEXEC);
+	if (fd == -1)
+		return 1048576;
+	n = read(fd, text, sizeof(text) - 1);
+	(void)close(fd);
+	if (n <= 0)
+		return 1048576;
+	text[n] = '\0';
+	v = strtol(text, NULL, 10);
+	return v > 0 ? (rlim_t)v : 1048576;
+}
+
+/*
+ * Raise the soft descriptor limit to the hard one: each proxied connection
+ * needs two. Warn when even that cannot hold max_connections_total of them
+ * (accept then pauses on EMFILE instead of failing).
+ */
+static void
+server_raise_nofile(const struct config *cfg, unsigned nlisteners)
+{
+	struct rlimit rl;
+	unsigned long long need;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
+		return;
+	if (rl.rlim_cur != rl.rlim_max) {
+		struct rlimit want = rl;
+
+		want.rlim_cur = rl.rlim_max != RLIM_INFINITY ? rl.rlim_max
+							     : server_nr_open();
+		if (setrlimit(RLIMIT_NOFILE, &want) == 0)
+			rl = want;
+		else
+			log_msg(LOG_SEV_WARN, NULL,
+			    "cannot raise the open files limit to %llu: %s",
+			    (unsigned long long)want.rlim_cur,
+			    strerror(errno));
+	}
+	need = 2ull * cfg->max_connections_total + nlisteners;
+	if (rl.rlim_cur != RLIM_INFINITY && need > rl.rlim_cur)
+		log_msg(LOG_SEV_WARN, NULL,
+		    "max_connections_total = %u needs %llu file descriptors "
+		    "but the limit is %llu; accepting will pause when they run "
+		    "out (raise LimitNOFILE / ulimit -n, or lower "
+		    "max_connections_total)",
+		    cfg->max_connections_total, need,
+		    (unsigned long long)rl.rlim_cur);
+}
+
+/* Resolve, bind and register route R (enabled, tcp) as listener number I. */
+static int
+server_add_route(struct server *srv, const struct route *r, size_t i,
+    int backlog, char *err, size_t errlen)
+{
+	struct addr addrs[SERVER_MAX_LISTEN_ADDRS];
+	struct conn_owner owner;
+	char why[256];
+	size_t n;
+
+	if (addr_resolve(r->listen_addr, r->listen_port, true, addrs,
+		SERVER_MAX_LISTEN_ADDRS, &n, why, sizeof(why)) == -1) {
+		snprintf(err, errlen, "route %s: listen_addr %s", r->name, why);
+		return -1;
+	}
+	if (r->target_addr == NULL || r->target_port == 0) {
+		snprintf(err, errlen, "route %s: a tcp route needs target_addr "
+		    "and target_port", r->name);
+		return -1;
+	}
+	if (upstream_init(&srv->upstreams[i], r->target_addr, r->target_port,
+		why, sizeof(why)) == -1) {
+		snprintf(err, errlen, "route %s: target_addr %s", r->name, why);
+		return -1;
+	}
+	memset(&owner, 0, sizeof(owner));
+	owner.loop = srv->loop;
+	owner.route = r;
+	owner.pool = server_pool(srv, (size_t)r->buffer_size_kb * 1024);
+	owner.upstream = &srv->upstreams[i];
+	owner.target = srv->upstreams[i].name;
+	owner.log = srv->cfg->log_requests && r->log_level != LOG_LEVEL_NONE;
+	owner.start = upstream_connect;
+	owner.connected = relay_start;
+	if (listener_add(&srv->group, &owner, addrs, n, backlog, why,
+		sizeof(why)) == -1) {
+		snprintf(err, errlen, "route %s: %s", r->name, why);
+		return -1;
+	}
 	return 0;
+}
+
+/* The last connection ended after server_shutdown(): leave the loop now. */
+static void
+server_drained(void *arg)
+{
+	struct server *srv = arg;
+
+	ev_timer_stop(srv->loop, &srv->stop_timer);
+	ev_break(srv->loop, EVBREAK_ALL);
+}
+
+/* shutdown_timeout_seconds are up: close what is left and leave the loop. */
+static void
+server_stop_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct server *srv = w->data;
+
+	(void)revents;
+	if (srv->group.nconns > 0)
+		log_msg(LOG_SEV_WARN, NULL,
+		    "shutdown timeout: closing %u open connections",
+		    srv->group.nconns);
+	listener_group_close_conns(&srv->group, CONN_END_TIMEOUT,
+	    "server stopping");
+	ev_break(loop, EVBREAK_ALL);
+}
+
+struct server *
+server_start(struct ev_loop *loop, const struct config *cfg, char *err,
+    size_t errlen)
+{
+	struct server *srv;
+	unsigned max_total;
+	size_t i, nenabled = 0;
+	int backlog;
+
+	for (i = 0; i < cfg->nroutes; i++) {
+		const struct route *r = &cfg->routes[i];
+
+		if (!r->enabled)
+			continue;
+		if (r->mode == ROUTE_MODE_HTTP) {
+			snprintf(err, errlen,
+			    "route %s: mode \"http\" is not implemented yet",
+			    r->name);
+			return NULL;
+		}
+		nenabled++;
+	}
+	if (nenabled == 0) {
+		snprintf(err, errlen, "no enabled route to start");
+		return NULL;
+	}
+
+	srv = calloc(1, sizeof(*srv));
+	if (srv == NULL)
+		goto nomem;
+	srv->loop = loop;
+	srv->cfg = cfg;
+	max_total = cfg->max_connections_total > 0 ? cfg->max_connections_total
+						   : ~0u;
+	listener_group_init(&srv->group, loop, max_total, server_drained, srv);
+	ev_init(&srv->stop_timer, server_stop_timer_cb);
+	srv->stop_timer.data = srv;
+	srv->upstreams = calloc(cfg->nroutes, sizeof(*srv->upstreams));
+	srv->pools = calloc(cfg->nroutes, sizeof(*srv->pools));
+	if (srv->upstreams == NULL || srv->pools == NULL)
+		goto nomem;
+
+	backlog = sock_backlog(SOCK_BACKLOG);
+	for (i = 0; i < cfg->nroutes; i++) {
+		if (!cfg->routes[i].enabled)
+			continue;
+		if (server_add_route(srv, &cfg->routes[i], i, backlog, err,
+			errlen) == -1)
+			goto fail;
+	}
+	server_raise_nofile(cfg, srv->group.nlisteners);
+	listener_group_start(&srv->group);
+	for (i = 0; i < cfg->nroutes; i++)
+		if (cfg->routes[i].enabled)
+			log_route(&cfg->routes[i]);
+	log_ready(srv->group.nlisteners);
+	return srv;
+nomem:
+	snprintf(err, errlen, "out of memory");
+fail:
+	server_free(srv);
+	return NULL;
+}
+
+void
+server_shutdown(struct server *srv)
+{
+	if (srv->stopping) {
+		/* A second signal: do not wait any longer. */
+		ev_timer_stop(srv->loop, &srv->stop_timer);
+		server_stop_timer_cb(srv->loop, &srv->stop_timer, 0);
+		return;
+	}
+	srv->stopping = true;
+	listener_group_stop(&srv->group);
+	if (srv->group.nconns == 0) {
+		ev_break(srv->loop, EVBREAK_ALL);
+		return;
+	}
+	log_msg(LOG_SEV_INFO, NULL,
+	    "stopping: waiting up to %us for %u open connections",
+	    srv->cfg->shutdown_timeout_s, srv->group.nconns);
+	ev_timer_set(&srv->stop_timer, (ev_tstamp)srv->cfg->shutdown_timeout_s,
+	    0.);
+	ev_timer_start(srv->loop, &srv->stop_timer);
+}
+
+void
+server_free(struct server *srv)
+{
+	size_t i;
+
+	if (srv == NULL)
+		return;
+	ev_timer_stop(srv->loop, &srv->stop_timer);
+	listener_group_fini(&srv->group);
+	for (i = 0; i < srv->npools; i++)
+		buf_pool_fini(&srv->pools[i]);
+	free(srv->pools);
+	free(srv->upstreams);
+	free(srv);
 }

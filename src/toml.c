@@ -777,19 +777,27 @@ parse_escape(struct parser *p, struct strbuf *out, bool multiline)
 				        sizeof(found)));
 			cp = (cp << 4) | (uint32_t)d;
 		}
-		if ((cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+		if (cp >= 0xd800 && cp <= 0xdfff)
 			return parser_fail(p, bs,
-			    "'\\%c%.*s' is not a Unicode scalar value "
-			    "(a surrogate or above U+10FFFF)",
+			    "'\\%c%.*s' is a surrogate code point, not a "
+			    "character",
+			    c, n, p->p + 1);
+		if (cp > 0x10ffff)
+			return parser_fail(p, bs,
+			    "'\\%c%.*s' is beyond U+10FFFF, the last code "
+			    "point",
 			    c, n, p->p + 1);
 		p->p = q;
 		if (strbuf_add_utf8(out, cp) < 0)
 			return parser_nomem(p);
 		return 0;
 	default:
-		return parser_fail(p, bs,
-		    "invalid escape sequence '\\%s' (valid: \\b \\t \\n \\f "
-		    "\\r \\\" \\\\ \\uXXXX \\UXXXXXXXX)",
+		if (c > ' ' && c < 0x7f)
+			return parser_fail(p, bs,
+			    "invalid escape sequence '\\%c' (valid: \\b \\t "
+			    "\\n \\f \\r \\\" \\\\ \\uXXXX \\UXXXXXXXX)",
+			    c);
+		return parser_fail(p, bs, "invalid escape: '\\' followed by %s",
 		    parser_found(p, p->p, found, sizeof(found)));
 	}
 	p->p++;
@@ -862,11 +870,15 @@ parse_ml_string(struct parser *p, struct strbuf *out)
 		if (n > 0 && strbuf_add(out, p->p, n) < 0)
 			return parser_nomem(p);
 		p->p += n;
-		if (p->p >= p->end)
+		if (p->p >= p->end) {
+			int line, col;
+
+			parser_locate(p, open, &line, &col);
 			return parser_fail(p, p->p,
 			    "expected %s to close the multi-line string "
-			    "opened at this line or above, found end of file",
-			    quote == '"' ? "'\"\"\"'" : "\"'''\"");
+			    "opened at %d:%d, found end of file",
+			    quote == '"' ? "'\"\"\"'" : "\"'''\"", line, col);
+		}
 		if (skip_newline(p)) {
 			if (strbuf_add(out, "\n", 1) < 0)
 				return parser_nomem(p);
@@ -947,6 +959,9 @@ parse_key(struct parser *p)
 {
 	p->nkeys = 0;
 	p->keybuf.len = 0;
+	/* allocated even for an empty key "": parts point into it */
+	if (strbuf_grow(&p->keybuf, 0) < 0)
+		return parser_nomem(p);
 	for (;;) {
 		if (p->nkeys == TOML_MAX_DEPTH)
 			return parser_fail(p, p->p,
@@ -979,7 +994,7 @@ scan_digits(struct parser *p, const char **qp, int base, const char *what)
 		int d = q < p->end ? hex_value(*q) : -1;
 
 		if (d < 0 || d >= base)
-			return parser_fail(p, q, "expected a digit %s, found %s",
+			return parser_fail(p, q, "expected a digit%s, found %s",
 			    what, parser_found(p, q, found, sizeof(found)));
 		q++;
 		while (q < p->end) {
@@ -991,7 +1006,7 @@ scan_digits(struct parser *p, const char **qp, int base, const char *what)
 		if (q >= p->end || *q != '_')
 			break;
 		q++;
-		what = "after '_' (underscores go between digits)";
+		what = " after '_' (underscores go between digits)";
 	}
 	*qp = q;
 	return 0;
@@ -1043,13 +1058,14 @@ integer_value(struct parser *p, const char *at, const char *q,
 	return 0;
 }
 
+static int fail_no_value(struct parser *p, const char *at);
+
 /* An integer or float at p->p (sign, digits, inf, nan) into V. */
 static int
 parse_number(struct parser *p, struct toml_value *v)
 {
 	const char *at = p->p, *q = p->p, *digits;
 	bool neg = false, is_float = false;
-	char found[32];
 
 	if (*q == '+' || *q == '-') {
 		neg = *q == '-';
@@ -1062,10 +1078,7 @@ parse_number(struct parser *p, struct toml_value *v)
 		    memcmp(q, "nan", 3) == 0) {
 			v->u.f = neg ? -NAN : NAN;
 		} else {
-			return parser_fail(p, at,
-			    "expected a value, found %s (did you mean "
-			    "inf or nan?)",
-			    parser_found(p, q, found, sizeof(found)));
+			return fail_no_value(p, at);
 		}
 		v->type = TOML_FLOAT;
 		q += 3;
@@ -1083,9 +1096,9 @@ parse_number(struct parser *p, struct toml_value *v)
 		q += 2;
 		digits = q;
 		if (scan_digits(p, &q, base,
-		        base == 16   ? "after 0x"
-		        : base == 8  ? "after 0o"
-		                     : "after 0b") < 0)
+		        base == 16   ? " after 0x"
+		        : base == 8  ? " after 0o"
+		                     : " after 0b") < 0)
 			return -1;
 		if (check_value_end(p, q, "integer") < 0)
 			return -1;
@@ -1102,7 +1115,7 @@ parse_number(struct parser *p, struct toml_value *v)
 	if (q < p->end && *q == '.') {
 		is_float = true;
 		q++;
-		if (scan_digits(p, &q, 10, "after '.'") < 0)
+		if (scan_digits(p, &q, 10, " after '.'") < 0)
 			return -1;
 	}
 	if (q < p->end && (*q == 'e' || *q == 'E')) {
@@ -1110,7 +1123,7 @@ parse_number(struct parser *p, struct toml_value *v)
 		q++;
 		if (q < p->end && (*q == '+' || *q == '-'))
 			q++;
-		if (scan_digits(p, &q, 10, "in the exponent") < 0)
+		if (scan_digits(p, &q, 10, " in the exponent") < 0)
 			return -1;
 	}
 	if (check_value_end(p, q, is_float ? "float" : "integer") < 0)
@@ -1388,10 +1401,11 @@ fail_no_value(struct parser *p, const char *at)
 	while (q < p->end && q - at < 24 && is_number_tail(*q))
 		q++;
 	if (q - at > 1)
-		return parser_fail(p, at,
-		    "expected a value, found '%.*s' (strings must be "
-		    "quoted)",
-		    (int)(q - at), at);
+		return parser_fail(p, at, "expected a value, found '%.*s'%s",
+		    (int)(q - at), at,
+		    (*at >= 'a' && *at <= 'z') || (*at >= 'A' && *at <= 'Z')
+		        ? " (strings must be quoted)"
+		        : "");
 	return parser_fail(p, at, "expected a value, found %s",
 	    parser_found(p, at, found, sizeof(found)));
 }
@@ -1543,6 +1557,8 @@ walk_dotted(struct parser *p, struct toml_value *t)
 		if (v->flags & TOML_F_IMPLICIT) {
 			/* a parent named by [a.b.c]: now defined here */
 			v->flags = (v->flags & ~TOML_F_KINDS) | TOML_F_DOTTED;
+			v->line = kv->line = k->line;
+			v->col = kv->col = k->col;
 		}
 		t = v;
 	}
@@ -1654,6 +1670,8 @@ parse_header(struct parser *p)
 	char name[160], found[32];
 	int line, col;
 
+	/* before the key parts: parser_locate() is cheap only going forward */
+	parser_locate(p, at, &line, &col);
 	p->p += aot ? 2 : 1;
 	skip_ws(p);
 	if (parse_key(p) < 0)
@@ -1665,7 +1683,6 @@ parse_header(struct parser *p)
 		    parser_keyname(p, p->nkeys, name, sizeof(name)),
 		    parser_found(p, p->p, found, sizeof(found)));
 	p->p += aot ? 2 : 1;
-	parser_locate(p, at, &line, &col);
 	t = walk_header(p, line, col);
 	if (t == NULL)
 		return -1;

@@ -16,7 +16,7 @@ main(void)
 
 	signal(SIGPIPE, SIG_IGN);
 	srunner_add_suite(sr, tcp_forward_suite());
-	srunner_run_all(sr, CK_NORMAL);
+	srunner_run_all(sr, CK_ENV);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
 	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;

@@ -1,11 +1,1687 @@
 /* SPDX-License-Identifier: MIT */
+/* The integration harness: temp dirs, free ports, porty processes, loopback peers. */
 #include "auto-config.h"
 
 #include "harness.h"
 
-int harness_placeholder(void);
-int
-harness_placeholder(void)
+#include <arpa/inet.h>
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Memory handed to the test; freed with the harness. */
+struct harness_mem {
+	struct harness_mem *next;
+	char data[];
+};
+
+struct harness_proc {
+	struct harness_proc *next; /* in harness.procs, in start order */
+	struct harness *h;         /* borrowed: owns this */
+	pid_t pid;
+	bool reaped;
+	int status;           /* as in harness_result, once reaped */
+	const char *cmd;      /* the command line, for the dump */
+	const char *out_path; /* captured stdout */
+	const char *err_path; /* captured stderr */
+};
+
+struct harness_backend {
+	struct harness_backend *next;
+	pid_t pid;
+	int port;
+	int report_fd; /* read end: one struct harness_digest per connection */
+};
+
+#define HARNESS_MAX_FDS 64
+
+struct harness {
+	struct harness *next; /* in harness_live */
+	char *dir;            /* owned: the mkdtemp() directory */
+	struct harness_mem *mem;
+	struct harness_proc *procs;
+	struct harness_backend *backends;
+	int fds[HARNESS_MAX_FDS]; /* owned sockets: listeners, blackhole */
+	size_t nfds;
+	unsigned nstarted; /* names the capture files */
+};
+
+/*
+ * The harnesses not yet freed. A failed check assertion leaves the test
+ * function at once (exit() in fork mode, longjmp() in CK_FORK=no), so the
+ * harness must be reachable from the at-exit handler and from the checked
+ * teardown to kill porty and the backends and dump their output.
+ */
+static struct harness *harness_live;
+static bool harness_atexit_set;
+
+static void harness_die(const char *what) PORTY_NORETURN;
+
+static void
+harness_die(const char *what)
 {
+	ck_abort_msg("harness: %s: %s", what, strerror(errno));
+	abort(); /* not reached: ck_abort_msg does not return */
+}
+
+/* --- time -------------------------------------------------------------- */
+
+int64_t
+harness_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void
+harness_sleep_ms(int ms)
+{
+	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+
+	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+		;
+}
+
+static bool
+harness_valgrind(void)
+{
+	const char *v = getenv("PORTY_VALGRIND");
+
+	return v != NULL && strcmp(v, "1") == 0;
+}
+
+int
+harness_ms(int ms)
+{
+	return harness_valgrind() ? ms * 10 : ms;
+}
+
+double
+harness_timeout(double seconds)
+{
+	return harness_valgrind() ? seconds * 10 : seconds;
+}
+
+/* Milliseconds left until DEADLINE, never negative. */
+static int
+harness_left(int64_t deadline)
+{
+	int64_t left = deadline - harness_now_ms();
+
+	return left > 0 ? (int)left : 0;
+}
+
+/* --- memory and files -------------------------------------------------- */
+
+static void *
+harness_alloc(struct harness *h, size_t len)
+{
+	struct harness_mem *m = malloc(sizeof(*m) + len + 1);
+
+	if (m == NULL)
+		harness_die("malloc");
+	m->next = h->mem;
+	h->mem = m;
+	memset(m->data, 0, len + 1);
+	return m->data;
+}
+
+static char *
+harness_vfmt(struct harness *h, const char *fmt, va_list ap)
+{
+	va_list ap2;
+	int n;
+	char *s;
+
+	va_copy(ap2, ap);
+	n = vsnprintf(NULL, 0, fmt, ap2);
+	va_end(ap2);
+	ck_assert_int_ge(n, 0);
+	s = harness_alloc(h, (size_t)n);
+	vsnprintf(s, (size_t)n + 1, fmt, ap);
+	return s;
+}
+
+const char *
+harness_fmt(struct harness *h, const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+
+	va_start(ap, fmt);
+	s = harness_vfmt(h, fmt, ap);
+	va_end(ap);
+	return s;
+}
+
+static char *
+harness_strdup(struct harness *h, const char *s)
+{
+	size_t len = strlen(s);
+	char *d = harness_alloc(h, len);
+
+	memcpy(d, s, len);
+	return d;
+}
+
+const char *
+harness_dir(const struct harness *h)
+{
+	return h->dir;
+}
+
+const char *
+harness_path(struct harness *h, const char *name)
+{
+	return harness_fmt(h, "%s/%s", h->dir, name);
+}
+
+const char *
+harness_write(struct harness *h, const char *name, const char *fmt, ...)
+{
+	const char *path = harness_path(h, name);
+	va_list ap;
+	char *text;
+	FILE *f;
+
+	va_start(ap, fmt);
+	text = harness_vfmt(h, fmt, ap);
+	va_end(ap);
+	f = fopen(path, "w");
+	if (f == NULL)
+		harness_die(path);
+	if (fputs(text, f) == EOF || fclose(f) == EOF)
+		harness_die(path);
+	return path;
+}
+
+const char *
+harness_read(struct harness *h, const char *path)
+{
+	struct stat st;
+	size_t len = 0;
+	ssize_t n;
+	char *buf;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd == -1)
+		return NULL;
+	if (fstat(fd, &st) == -1) {
+		close(fd);
+		return NULL;
+	}
+	/* The file may grow while porty writes it: read what fstat saw. */
+	buf = harness_alloc(h, (size_t)st.st_size);
+	while (len < (size_t)st.st_size) {
+		n = read(fd, buf + len, (size_t)st.st_size - len);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+	}
+	buf[len] = '\0';
+	close(fd);
+	return buf;
+}
+
+const char *
+harness_data(struct harness *h, const char *name)
+{
+	const char *srcdir = getenv("PORTY_SRCDIR");
+	const char *path;
+
+	if (srcdir == NULL || *srcdir == '\0')
+		srcdir = ".";
+	path = harness_fmt(h, "%s/tests/data/%s", srcdir, name);
+	ck_assert_msg(access(path, R_OK) == 0,
+	    "fixture %s not readable (is PORTY_SRCDIR set?)", path);
+	return path;
+}
+
+/* --- life cycle -------------------------------------------------------- */
+
+static void
+harness_atexit(void)
+{
+	harness_teardown();
+}
+
+struct harness *
+harness_new(void)
+{
+	const char *tmp = getenv("TMPDIR");
+	struct harness *h;
+	size_t len;
+	char *logs;
+
+	if (tmp == NULL || *tmp == '\0')
+		tmp = "/tmp";
+	h = calloc(1, sizeof(*h));
+	if (h == NULL)
+		harness_die("calloc");
+	len = strlen(tmp) + sizeof("/porty-it.XXXXXX");
+	h->dir = malloc(len);
+	if (h->dir == NULL)
+		harness_die("malloc");
+	snprintf(h->dir, len, "%s/porty-it.XXXXXX", tmp);
+	if (mkdtemp(h->dir) == NULL)
+		harness_die(h->dir);
+	h->next = harness_live;
+	harness_live = h;
+	if (!harness_atexit_set) {
+		atexit(harness_atexit);
+		harness_atexit_set = true;
+	}
+	/* Captured output goes to a subdirectory, out of porty's cwd. */
+	logs = harness_alloc(h, len + 5);
+	snprintf(logs, len + 5, "%s/logs", h->dir);
+	if (mkdir(logs, 0700) == -1)
+		harness_die(logs);
+	return h;
+}
+
+static int
+harness_rm_cb(const char *path, const struct stat *st, int flag,
+    struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	remove(path);
 	return 0;
+}
+
+/* Convert a waitpid() status to the harness_result convention. */
+static int
+harness_status(int ws)
+{
+	if (WIFEXITED(ws))
+		return WEXITSTATUS(ws);
+	if (WIFSIGNALED(ws))
+		return 128 + WTERMSIG(ws);
+	return HARNESS_TIMED_OUT;
+}
+
+/* Reap P if it has exited; true once it has. */
+static bool
+harness_proc_poll(struct harness_proc *p)
+{
+	int ws;
+	pid_t r;
+
+	if (p->reaped)
+		return true;
+	r = waitpid(p->pid, &ws, WNOHANG);
+	if (r == p->pid) {
+		p->reaped = true;
+		p->status = harness_status(ws);
+	}
+	return p->reaped;
+}
+
+static void
+harness_kill(pid_t pid)
+{
+	kill(pid, SIGKILL);
+	while (waitpid(pid, NULL, 0) == -1 && errno == EINTR)
+		;
+}
+
+/* The last LIMIT bytes of the file PATH to stderr. */
+static void
+harness_dump_file(struct harness *h, const char *title, const char *path)
+{
+	const size_t limit = 32768;
+	const char *text = harness_read(h, path);
+	size_t len;
+
+	if (text == NULL)
+		text = "(unreadable)\n";
+	len = strlen(text);
+	fprintf(stderr, "---- %s%s ----\n", title,
+	    len > limit ? " (last 32 KiB)" : "");
+	if (len > limit)
+		text += len - limit;
+	fputs(text, stderr);
+	if (len > 0 && text[strlen(text) - 1] != '\n')
+		fputc('\n', stderr);
+}
+
+/* The output of every process the failed test started, for diagnosis. */
+static void
+harness_dump(struct harness *h)
+{
+	struct harness_proc *p;
+
+	fprintf(stderr, "==== harness %s: the test failed; output of the "
+			"processes it started ====\n",
+	    h->dir);
+	for (p = h->procs; p != NULL; p = p->next) {
+		harness_proc_poll(p);
+		fprintf(stderr, "---- $ %s (pid %d, %s %d)\n", p->cmd,
+		    (int)p->pid, p->reaped ? "exit status" : "running",
+		    p->reaped ? p->status : 0);
+		harness_dump_file(h, "stdout", p->out_path);
+		harness_dump_file(h, "stderr", p->err_path);
+	}
+	fprintf(stderr, "==== end of harness output ====\n");
+}
+
+void
+harness_free(struct harness *h)
+{
+	struct harness **pp;
+	struct harness_proc *p;
+	struct harness_backend *b;
+	struct harness_mem *m;
+	size_t i;
+
+	for (pp = &harness_live; *pp != NULL; pp = &(*pp)->next) {
+		if (*pp == h) {
+			*pp = h->next;
+			break;
+		}
+	}
+	while ((b = h->backends) != NULL) {
+		h->backends = b->next;
+		harness_kill(b->pid);
+		close(b->report_fd);
+		free(b);
+	}
+	for (p = h->procs; p != NULL; p = p->next) {
+		if (!harness_proc_poll(p))
+			harness_kill(p->pid);
+	}
+	while ((p = h->procs) != NULL) {
+		h->procs = p->next;
+		free(p);
+	}
+	for (i = 0; i < h->nfds; i++)
+		close(h->fds[i]);
+	nftw(h->dir, harness_rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+	while ((m = h->mem) != NULL) {
+		h->mem = m->next;
+		free(m);
+	}
+	free(h->dir);
+	free(h);
+}
+
+void
+harness_teardown(void)
+{
+	struct harness *h;
+
+	while ((h = harness_live) != NULL) {
+		harness_dump(h);
+		harness_free(h);
+	}
+}
+
+/* --- addresses and sockets --------------------------------------------- */
+
+static socklen_t
+harness_addr(int family, int port, struct sockaddr_storage *ss)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (family == AF_INET6) {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)(void *)ss;
+
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons((uint16_t)port);
+		s6->sin6_addr = in6addr_loopback;
+		return sizeof(*s6);
+	} else {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)(void *)ss;
+
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons((uint16_t)port);
+		s4->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		return sizeof(*s4);
+	}
+}
+
+static int
+harness_sock_port(int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) == -1)
+		return -1;
+	if (ss.ss_family == AF_INET6)
+		return ntohs(((struct sockaddr_in6 *)(void *)&ss)->sin6_port);
+	return ntohs(((struct sockaddr_in *)(void *)&ss)->sin_port);
+}
+
+/* A socket bound to loopback PORT (0: any) of FAMILY, or -1 with errno. */
+static int
+harness_bind(int family, int port, bool reuse)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = harness_addr(family, port, &ss);
+	int one = 1;
+	int fd, e;
+
+	fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd == -1)
+		return -1;
+	if (reuse)
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&ss, len) == -1) {
+		e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
+}
+
+bool
+harness_have_ipv6(void)
+{
+	int fd = harness_bind(AF_INET6, 0, false);
+
+	if (fd == -1)
+		return false;
+	close(fd);
+	return true;
+}
+
+int
+harness_port(int family)
+{
+	int fd = harness_bind(family, 0, false);
+	int port;
+
+	if (fd == -1)
+		harness_die("bind loopback:0");
+	port = harness_sock_port(fd);
+	close(fd);
+	ck_assert_int_gt(port, 0);
+	return port;
+}
+
+static void
+harness_own_fd(struct harness *h, int fd)
+{
+	ck_assert_uint_lt(h->nfds, HARNESS_MAX_FDS);
+	h->fds[h->nfds++] = fd;
+}
+
+int
+harness_listen(struct harness *h, int family, int backlog, int *port)
+{
+	int fd = harness_bind(family, 0, false);
+
+	if (fd == -1 || listen(fd, backlog) == -1)
+		harness_die("listen loopback:0");
+	harness_own_fd(h, fd);
+	*port = harness_sock_port(fd);
+	return fd;
+}
+
+/* Start a non-blocking connect; -1 on immediate failure. */
+static int
+harness_connect_start(int family, int port)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = harness_addr(family, port, &ss);
+	int fd, e;
+
+	fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd == -1)
+		return -1;
+	if (connect(fd, (struct sockaddr *)&ss, len) == -1 &&
+	    errno != EINPROGRESS) {
+		e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
+}
+
+/* Wait up to MS for a connect on FD to finish: 0, errno, or ETIMEDOUT. */
+static int
+harness_connect_finish(int fd, int ms)
+{
+	struct pollfd pfd = {.fd = fd, .events = POLLOUT};
+	socklen_t len = sizeof(int);
+	int64_t deadline = harness_now_ms() + ms;
+	int err = 0, r;
+
+	do {
+		r = poll(&pfd, 1, harness_left(deadline));
+	} while (r == -1 && errno == EINTR);
+	if (r == 0)
+		return ETIMEDOUT;
+	if (r == -1)
+		return errno;
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
+		return errno;
+	return err;
+}
+
+int
+harness_connect(int family, int port, int ms)
+{
+	int fd = harness_connect_start(family, port);
+	int err;
+
+	if (fd == -1)
+		return -1;
+	err = harness_connect_finish(fd, ms);
+	if (err != 0) {
+		close(fd);
+		errno = err;
+		return -1;
+	}
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+	return fd;
+}
+
+int
+harness_blackhole(struct harness *h, int family)
+{
+	int port, i, fd, err;
+
+	/*
+	 * Linux drops a SYN to a listener whose accept queue is full, so a
+	 * connect() to it neither succeeds nor is refused: it times out.
+	 * Backlog 0 holds one connection; fill it until a connect hangs.
+	 */
+	harness_listen(h, family, 0, &port);
+	for (i = 0; i < 32; i++) {
+		fd = harness_connect_start(family, port);
+		if (fd == -1)
+			harness_die("connect to the blackhole");
+		harness_own_fd(h, fd);
+		err = harness_connect_finish(fd, harness_ms(200));
+		if (err == ETIMEDOUT)
+			return port;
+		ck_assert_msg(err == 0, "blackhole filler: %s", strerror(err));
+	}
+	ck_abort_msg("the blackhole listener never filled up");
+	return -1;
+}
+
+/* Whether the /proc/net/tcp-style FILE lists a LISTEN socket on PORT. */
+static int
+harness_proc_net_listening(const char *file, int port)
+{
+	char line[512], local[128];
+	unsigned st;
+	unsigned long p;
+	char *colon;
+	FILE *f;
+	bool found = false;
+
+	f = fopen(file, "re");
+	if (f == NULL)
+		return -1;
+	while (!found && fgets(line, sizeof(line), f) != NULL) {
+		if (sscanf(line, "%*s %127s %*s %x", local, &st) != 2)
+			continue;
+		colon = strrchr(local, ':');
+		if (colon == NULL)
+			continue;
+		p = strtoul(colon + 1, NULL, 16);
+		found = p == (unsigned long)port && st == 0x0A;
+	}
+	fclose(f);
+	return found;
+}
+
+bool
+harness_port_listening(int port)
+{
+	int v4, v6, fd;
+
+	/*
+	 * /proc answers without connecting: a probe connection would be
+	 * forwarded by porty and show up in its logs, counts and limits.
+	 */
+	v4 = harness_proc_net_listening("/proc/net/tcp", port);
+	v6 = harness_proc_net_listening("/proc/net/tcp6", port);
+	if (v4 == 1 || v6 == 1)
+		return true;
+	if (v4 == 0 || v6 == 0)
+		return false;
+	fd = harness_connect(AF_INET, port, 100);
+	if (fd == -1)
+		return false;
+	close(fd);
+	return true;
+}
+
+bool
+harness_send(int fd, const void *buf, size_t len, int ms)
+{
+	const char *p = buf;
+	int64_t deadline = harness_now_ms() + ms;
+	struct pollfd pfd = {.fd = fd, .events = POLLOUT};
+	ssize_t n;
+
+	while (len > 0) {
+		n = send(fd, p, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n > 0) {
+			p += n;
+			len -= (size_t)n;
+			continue;
+		}
+		if (n == -1 && errno != EAGAIN && errno != EINTR)
+			return false;
+		if (harness_left(deadline) == 0)
+			return false;
+		poll(&pfd, 1, harness_left(deadline));
+	}
+	return true;
+}
+
+size_t
+harness_recv(int fd, void *buf, size_t len, int ms)
+{
+	char *p = buf;
+	size_t got = 0;
+	int64_t deadline = harness_now_ms() + ms;
+	struct pollfd pfd = {.fd = fd, .events = POLLIN};
+	ssize_t n;
+
+	while (got < len) {
+		n = recv(fd, p + got, len - got, MSG_DONTWAIT);
+		if (n > 0) {
+			got += (size_t)n;
+			continue;
+		}
+		if (n == 0 || (errno != EAGAIN && errno != EINTR))
+			break;
+		if (harness_left(deadline) == 0)
+			break;
+		poll(&pfd, 1, harness_left(deadline));
+	}
+	return got;
+}
+
+bool
+harness_readable(int fd, int ms)
+{
+	struct pollfd pfd = {.fd = fd, .events = POLLIN};
+	int r;
+
+	do {
+		r = poll(&pfd, 1, ms);
+	} while (r == -1 && errno == EINTR);
+	return r == 1;
+}
+
+int
+harness_wait_closed(int fd, int ms)
+{
+	int64_t start = harness_now_ms(), deadline = start + ms;
+	struct pollfd pfd = {.fd = fd, .events = POLLIN};
+	char buf[4096];
+	ssize_t n;
+
+	for (;;) {
+		n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+		if (n == 0 || (n == -1 && errno != EAGAIN && errno != EINTR))
+			return (int)(harness_now_ms() - start);
+		if (n > 0)
+			continue;
+		if (harness_left(deadline) == 0)
+			return -1;
+		poll(&pfd, 1, harness_left(deadline));
+	}
+}
+
+/* --- patterns and digests ---------------------------------------------- */
+
+void
+harness_digest_init(struct harness_digest *d)
+{
+	d->len = 0;
+	d->hash = 0xcbf29ce484222325ULL; /* FNV-1a 64 offset basis */
+}
+
+void
+harness_digest_update(struct harness_digest *d, const void *buf, size_t len)
+{
+	const unsigned char *p = buf;
+	uint64_t hash = d->hash;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		hash ^= p[i];
+		hash *= 0x100000001b3ULL; /* FNV-1a 64 prime */
+	}
+	d->hash = hash;
+	d->len += len;
+}
+
+/* splitmix64's finalizer: a well-mixed 64-bit value from a counter. */
+static uint64_t
+harness_mix(uint64_t x)
+{
+	x += 0x9e3779b97f4a7c15ULL;
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+	return x ^ (x >> 31);
+}
+
+void
+harness_pattern(uint64_t seed, uint64_t off, void *buf, size_t len)
+{
+	/*
+	 * Byte OFF depends on the seed and OFF only, so a writer can resume
+	 * after a short write, and the stream never repeats: a dropped,
+	 * duplicated or reordered block changes the digest.
+	 */
+	unsigned char *p = buf;
+	uint64_t key = harness_mix(seed), v;
+	unsigned i;
+
+	while (len > 0) {
+		v = harness_mix(key ^ (off / 8));
+		for (i = (unsigned)(off % 8); i < 8 && len > 0; i++, len--) {
+			*p++ = (unsigned char)(v >> (8 * i));
+			off++;
+		}
+	}
+}
+
+struct harness_digest
+harness_pattern_digest(uint64_t seed, uint64_t len)
+{
+	struct harness_digest d;
+	unsigned char buf[16384];
+	uint64_t off = 0;
+	size_t n;
+
+	harness_digest_init(&d);
+	while (off < len) {
+		n = len - off < sizeof(buf) ? (size_t)(len - off) : sizeof(buf);
+		harness_pattern(seed, off, buf, n);
+		harness_digest_update(&d, buf, n);
+		off += n;
+	}
+	return d;
+}
+
+/* --- client transfers -------------------------------------------------- */
+
+static bool
+harness_xfer_may_send(const struct harness_xfer *x)
+{
+	return x->error == 0 && !x->shut && (!x->send_after_eof || x->eof);
+}
+
+/* Move as many bytes as the socket takes now, both ways. */
+static void
+harness_xfer_step(struct harness_xfer *x)
+{
+	unsigned char buf[65536];
+	size_t n;
+	ssize_t r;
+
+	while (x->error == 0 && !x->eof) {
+		r = recv(x->fd, buf, sizeof(buf), MSG_DONTWAIT);
+		if (r > 0) {
+			harness_digest_update(&x->rx, buf, (size_t)r);
+		} else if (r == 0) {
+			x->eof = true;
+		} else {
+			if (errno != EAGAIN && errno != EINTR)
+				x->error = errno;
+			break;
+		}
+	}
+	while (harness_xfer_may_send(x) && x->sent < x->send_len) {
+		n = x->send_len - x->sent < sizeof(buf)
+		    ? (size_t)(x->send_len - x->sent)
+		    : sizeof(buf);
+		harness_pattern(x->send_seed, x->sent, buf, n);
+		r = send(x->fd, buf, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (r > 0) {
+			x->sent += (uint64_t)r;
+		} else {
+			if (errno != EAGAIN && errno != EINTR)
+				x->error = errno;
+			break;
+		}
+	}
+	if (harness_xfer_may_send(x) && x->sent == x->send_len) {
+		if (shutdown(x->fd, SHUT_WR) == -1)
+			x->error = errno;
+		x->shut = true;
+	}
+	x->done = x->error != 0 || (x->shut && x->eof);
+}
+
+bool
+harness_xfer(struct harness_xfer *x, size_t n, int ms)
+{
+	int64_t deadline = harness_now_ms() + ms;
+	struct pollfd *pfd;
+	size_t i, k;
+	bool all;
+	int r;
+
+	pfd = calloc(n, sizeof(*pfd));
+	if (pfd == NULL)
+		harness_die("calloc");
+	for (i = 0; i < n; i++) {
+		fcntl(x[i].fd, F_SETFL, fcntl(x[i].fd, F_GETFL) | O_NONBLOCK);
+		x[i].sent = 0;
+		x[i].eof = x[i].shut = x[i].done = false;
+		x[i].error = 0;
+		harness_digest_init(&x[i].rx);
+		harness_xfer_step(&x[i]);
+	}
+	for (;;) {
+		all = true;
+		for (i = 0, k = 0; i < n; i++) {
+			if (x[i].done)
+				continue;
+			all = false;
+			pfd[k].fd = x[i].fd;
+			pfd[k].events = POLLIN;
+			if (harness_xfer_may_send(&x[i]))
+				pfd[k].events |= POLLOUT;
+			pfd[k].revents = 0;
+			k++;
+		}
+		if (all || harness_left(deadline) == 0)
+			break;
+		r = poll(pfd, k, harness_left(deadline));
+		if (r == -1 && errno != EINTR)
+			harness_die("poll");
+		for (i = 0; i < n; i++) {
+			if (!x[i].done)
+				harness_xfer_step(&x[i]);
+		}
+	}
+	free(pfd);
+	return all;
+}
+
+/* --- processes --------------------------------------------------------- */
+
+/* Close every descriptor from 3 up, except KEEP1 and KEEP2 (-1: none). */
+static void
+harness_close_from3(int keep1, int keep2)
+{
+	int lo = keep1 < keep2 ? keep1 : keep2;
+	int hi = keep1 < keep2 ? keep2 : keep1;
+
+	if (lo < 3)
+		lo = hi;
+	if (lo < 3) {
+		close_range(3, ~0U, 0);
+		return;
+	}
+	if (lo > 3)
+		close_range(3, (unsigned)lo - 1, 0);
+	if (hi > lo + 1)
+		close_range((unsigned)lo + 1, (unsigned)hi - 1, 0);
+	close_range((unsigned)hi + 1, ~0U, 0);
+}
+
+/* A forked child starts with default signal handling (check's runner
+ * installs handlers that kill the whole test process group). */
+static void
+harness_child_signals(void)
+{
+	sigset_t none;
+
+	signal(SIGPIPE, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGINT, SIG_DFL);
+	signal(SIGALRM, SIG_DFL);
+	signal(SIGHUP, SIG_DFL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	/* Die with the test process even when check cannot kill us. */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+}
+
+static void
+harness_child_exec(const struct harness_proc *p, const struct harness_opts *o,
+    const char *cwd, char **argv) PORTY_NORETURN;
+
+static void
+harness_child_exec(const struct harness_proc *p, const struct harness_opts *o,
+    const char *cwd, char **argv)
+{
+	const char *const *e;
+	const char *eq;
+	char name[256];
+	int in, out, err;
+
+	in = open("/dev/null", O_RDONLY);
+	out = open(p->out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	err = open(p->err_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	if (in == -1 || out == -1 || err == -1)
+		_exit(126);
+	dup2(in, 0);
+	dup2(out, 1);
+	dup2(err, 2);
+	close_range(3, ~0U, 0);
+	harness_child_signals();
+	if (chdir(cwd) == -1) {
+		dprintf(2, "harness: chdir %s: %s\n", cwd, strerror(errno));
+		_exit(126);
+	}
+	/* The test decides which config porty finds, not the caller's env. */
+	unsetenv("PORTY_CONFIG");
+	for (e = o != NULL ? o->env : NULL; e != NULL && *e != NULL; e++) {
+		eq = strchr(*e, '=');
+		if (eq == NULL) {
+			unsetenv(*e);
+		} else if ((size_t)(eq - *e) < sizeof(name)) {
+			memcpy(name, *e, (size_t)(eq - *e));
+			name[eq - *e] = '\0';
+			setenv(name, eq + 1, 1);
+		}
+	}
+	execvp(argv[0], argv);
+	dprintf(2, "harness: exec %s: %s\n", argv[0], strerror(errno));
+	_exit(127);
+}
+
+struct harness_proc *
+harness_start(struct harness *h, const struct harness_opts *o,
+    const char *const *argv)
+{
+	static const char *const vg[] = {"valgrind", "--error-exitcode=99",
+	    "-q", "--leak-check=full"};
+	const char *bin = getenv("PORTY_BIN");
+	struct harness_proc *p, **tail;
+	size_t n, i, k = 0, cmdlen = 0;
+	char **full, *cmd;
+
+	ck_assert_msg(bin != NULL && *bin != '\0', "PORTY_BIN is not set");
+	for (n = 0; argv[n] != NULL; n++)
+		;
+	full = harness_alloc(h, (n + 6) * sizeof(char *));
+	if (harness_valgrind()) {
+		for (i = 0; i < ARRAY_SIZE(vg); i++)
+			full[k++] = harness_strdup(h, vg[i]);
+	}
+	full[k++] = harness_strdup(h, bin);
+	for (i = 0; i < n; i++)
+		full[k++] = harness_strdup(h, argv[i]);
+	full[k] = NULL;
+	for (i = 0; i < k; i++)
+		cmdlen += strlen(full[i]) + 1;
+	cmd = harness_alloc(h, cmdlen);
+	for (i = 0; i < k; i++) {
+		strcat(cmd, full[i]);
+		if (i + 1 < k)
+			strcat(cmd, " ");
+	}
+
+	p = calloc(1, sizeof(*p));
+	if (p == NULL)
+		harness_die("calloc");
+	p->h = h;
+	p->cmd = cmd;
+	h->nstarted++;
+	p->out_path = harness_fmt(h, "%s/logs/%u.out", h->dir, h->nstarted);
+	p->err_path = harness_fmt(h, "%s/logs/%u.err", h->dir, h->nstarted);
+	for (tail = &h->procs; *tail != NULL; tail = &(*tail)->next)
+		;
+	*tail = p;
+	fflush(NULL);
+	p->pid = fork();
+	if (p->pid == -1)
+		harness_die("fork");
+	if (p->pid == 0) {
+		harness_child_exec(p, o,
+		    o != NULL && o->cwd != NULL ? o->cwd : h->dir, full);
+	}
+	return p;
+}
+
+int
+harness_wait(struct harness_proc *p, int ms)
+{
+	int64_t deadline = harness_now_ms() + ms;
+
+	while (!harness_proc_poll(p)) {
+		if (harness_left(deadline) == 0)
+			return HARNESS_TIMED_OUT;
+		harness_sleep_ms(5);
+	}
+	return p->status;
+}
+
+const struct harness_result *
+harness_run(struct harness *h, const struct harness_opts *o,
+    const char *const *argv)
+{
+	struct harness_result *r = harness_alloc(h, sizeof(*r));
+	struct harness_proc *p = harness_start(h, o, argv);
+
+	r->status = harness_wait(p, harness_ms(10000));
+	if (r->status == HARNESS_TIMED_OUT) {
+		harness_kill(p->pid);
+		p->reaped = true;
+		p->status = HARNESS_TIMED_OUT;
+	}
+	r->out = harness_read(h, p->out_path);
+	r->err = harness_read(h, p->err_path);
+	if (r->out == NULL)
+		r->out = "";
+	if (r->err == NULL)
+		r->err = "";
+	return r;
+}
+
+bool
+harness_wait_port(struct harness_proc *p, int port, int ms)
+{
+	int64_t deadline = harness_now_ms() + ms;
+
+	for (;;) {
+		if (harness_port_listening(port))
+			return true;
+		if ((p != NULL && harness_proc_poll(p)) ||
+		    harness_left(deadline) == 0)
+			return false;
+		harness_sleep_ms(10);
+	}
+}
+
+struct harness_proc *
+harness_serve(struct harness *h, int port, const char *toml)
+{
+	const char *path = harness_write(h, "porty.toml", "%s", toml);
+	const char *argv[] = {"start", "--config", path, NULL};
+	struct harness_proc *p = harness_start(h, NULL, argv);
+
+	ck_assert_msg(harness_wait_port(p, port, harness_ms(10000)),
+	    "porty did not listen on port %d (exit status %d)", port,
+	    p->reaped ? p->status : -1);
+	return p;
+}
+
+void
+harness_signal(struct harness_proc *p, int sig)
+{
+	if (!harness_proc_poll(p))
+		kill(p->pid, sig);
+}
+
+void
+harness_stop(struct harness_proc *p)
+{
+	int st;
+
+	harness_signal(p, SIGTERM);
+	st = harness_wait(p, harness_ms(15000));
+	ck_assert_msg(st != HARNESS_TIMED_OUT,
+	    "porty did not exit within 15 s of SIGTERM");
+	ck_assert_msg(st == 0, "porty exited with status %d after SIGTERM",
+	    st);
+}
+
+const char *
+harness_log(struct harness_proc *p)
+{
+	const char *text = harness_read(p->h, p->err_path);
+
+	return text != NULL ? text : "";
+}
+
+bool
+harness_wait_log(struct harness_proc *p, const char *needle, int ms)
+{
+	int64_t deadline = harness_now_ms() + ms;
+
+	for (;;) {
+		if (harness_contains(harness_log(p), needle))
+			return true;
+		if (harness_left(deadline) == 0)
+			return false;
+		harness_sleep_ms(10);
+	}
+}
+
+/* --- backends ---------------------------------------------------------- */
+
+#define BACKEND_BUF 16384
+
+/* One accepted connection of a backend child. */
+struct backend_conn {
+	int fd;
+	bool rd_eof, wr_shut;
+	uint64_t tx_off;      /* SINK, SOURCE: pattern bytes sent */
+	size_t boff, blen;    /* ECHO: bytes of buf still to send */
+	struct harness_digest rx;
+	unsigned char buf[BACKEND_BUF];
+};
+
+/* Whether C still has bytes to send now. */
+static bool
+backend_conn_output(const struct backend_conn *c,
+    const struct harness_backend_opts *o)
+{
+	switch (o->kind) {
+	case HARNESS_ECHO:
+		return c->boff < c->blen;
+	case HARNESS_SINK:
+		return c->rd_eof && c->tx_off < o->reply_len;
+	case HARNESS_SOURCE:
+		return c->tx_off < o->reply_len;
+	}
+	return false;
+}
+
+/* Whether everything C had to send is sent, so it may shut down. */
+static bool
+backend_conn_complete(const struct backend_conn *c,
+    const struct harness_backend_opts *o)
+{
+	if (o->kind == HARNESS_SOURCE)
+		return c->tx_off == o->reply_len;
+	return c->rd_eof && !backend_conn_output(c, o);
+}
+
+static bool
+backend_conn_wants_read(const struct backend_conn *c,
+    const struct harness_backend_opts *o)
+{
+	return !c->rd_eof && (o->kind != HARNESS_ECHO || c->boff == c->blen);
+}
+
+/* Move what can be moved now; true when C is finished. */
+static bool
+backend_conn_step(struct backend_conn *c, const struct harness_backend_opts *o)
+{
+	unsigned char out[BACKEND_BUF];
+	bool progress = true;
+	ssize_t r;
+	size_t n;
+
+	while (progress && !(c->rd_eof && c->wr_shut)) {
+		progress = false;
+		if (backend_conn_wants_read(c, o)) {
+			r = recv(c->fd, c->buf, sizeof(c->buf), MSG_DONTWAIT);
+			if (r > 0) {
+				harness_digest_update(&c->rx, c->buf,
+				    (size_t)r);
+				c->boff = 0;
+				c->blen = o->kind == HARNESS_ECHO ? (size_t)r
+								  : 0;
+				progress = true;
+			} else if (r == 0) {
+				c->rd_eof = progress = true;
+			} else if (errno != EAGAIN && errno != EINTR) {
+				c->rd_eof = c->wr_shut = true;
+			}
+		}
+		if (!c->wr_shut && backend_conn_output(c, o)) {
+			if (o->kind == HARNESS_ECHO) {
+				r = send(c->fd, c->buf + c->boff,
+				    c->blen - c->boff,
+				    MSG_NOSIGNAL | MSG_DONTWAIT);
+				if (r > 0)
+					c->boff += (size_t)r;
+			} else {
+				n = o->reply_len - c->tx_off < sizeof(out)
+				    ? (size_t)(o->reply_len - c->tx_off)
+				    : sizeof(out);
+				harness_pattern(o->seed, c->tx_off, out, n);
+				r = send(c->fd, out, n,
+				    MSG_NOSIGNAL | MSG_DONTWAIT);
+				if (r > 0)
+					c->tx_off += (uint64_t)r;
+			}
+			if (r > 0)
+				progress = true;
+			else if (errno != EAGAIN && errno != EINTR)
+				c->rd_eof = c->wr_shut = true;
+		}
+		if (!c->wr_shut && backend_conn_complete(c, o)) {
+			shutdown(c->fd, SHUT_WR);
+			c->wr_shut = progress = true;
+		}
+	}
+	return c->rd_eof && c->wr_shut;
+}
+
+static void
+backend_main(int lfd, int wfd, const struct harness_backend_opts *o)
+    PORTY_NORETURN;
+
+/* The backend child: serve LFD until killed, reporting on WFD. */
+static void
+backend_main(int lfd, int wfd, const struct harness_backend_opts *o)
+{
+	struct backend_conn **c = NULL;
+	struct pollfd *pfd = NULL;
+	size_t n = 0, cap = 0, i, k;
+	int fd, one = 1;
+
+	for (;;) {
+		if (n + 1 > cap) {
+			cap = cap ? cap * 2 : 64;
+			c = realloc(c, cap * sizeof(*c));
+			pfd = realloc(pfd, (cap + 1) * sizeof(*pfd));
+			if (c == NULL || pfd == NULL)
+				_exit(3);
+		}
+		pfd[0].fd = lfd;
+		pfd[0].events = POLLIN;
+		for (i = 0; i < n; i++) {
+			pfd[i + 1].fd = c[i]->fd;
+			pfd[i + 1].events = 0;
+			if (backend_conn_wants_read(c[i], o))
+				pfd[i + 1].events |= POLLIN;
+			if (!c[i]->wr_shut && backend_conn_output(c[i], o))
+				pfd[i + 1].events |= POLLOUT;
+		}
+		if (poll(pfd, n + 1, -1) == -1) {
+			if (errno == EINTR)
+				continue;
+			_exit(4);
+		}
+		for (i = 0, k = 0; i < n; i++) {
+			if (pfd[i + 1].revents != 0 &&
+			    backend_conn_step(c[i], o)) {
+				if (write(wfd, &c[i]->rx, sizeof(c[i]->rx)) !=
+				    (ssize_t)sizeof(c[i]->rx))
+					_exit(5);
+				close(c[i]->fd);
+				free(c[i]);
+				continue;
+			}
+			c[k++] = c[i];
+		}
+		n = k;
+		if ((pfd[0].revents & POLLIN) == 0)
+			continue;
+		fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd == -1)
+			continue;
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		c[n] = calloc(1, sizeof(**c));
+		if (c[n] == NULL)
+			_exit(3);
+		c[n]->fd = fd;
+		harness_digest_init(&c[n]->rx);
+		if (backend_conn_step(c[n], o)) {
+			if (write(wfd, &c[n]->rx, sizeof(c[n]->rx)) !=
+			    (ssize_t)sizeof(c[n]->rx))
+				_exit(5);
+			close(fd);
+			free(c[n]);
+		} else {
+			n++;
+		}
+	}
+}
+
+struct harness_backend *
+harness_backend(struct harness *h, const struct harness_backend_opts *o)
+{
+	struct harness_backend *b;
+	int pipefd[2], lfd = -1;
+
+	b = calloc(1, sizeof(*b));
+	if (b == NULL)
+		harness_die("calloc");
+	if (pipe2(pipefd, O_CLOEXEC) == -1)
+		harness_die("pipe");
+	if (o->port == 0) {
+		/* Listening before the fork: no start-up race at all. */
+		lfd = harness_bind(o->family, 0, false);
+		if (lfd == -1 || listen(lfd, 4096) == -1)
+			harness_die("backend listen");
+		b->port = harness_sock_port(lfd);
+	} else {
+		b->port = o->port;
+	}
+	fflush(NULL);
+	b->pid = fork();
+	if (b->pid == -1)
+		harness_die("fork");
+	if (b->pid == 0) {
+		close(pipefd[0]);
+		/* Hold no copy of the test's sockets: a client close must
+		 * reach porty as a FIN, not wait for this child to exit. */
+		harness_close_from3(lfd, pipefd[1]);
+		harness_child_signals();
+		if (lfd == -1) {
+			harness_sleep_ms((int)o->delay_ms);
+			lfd = harness_bind(o->family, o->port, true);
+			if (lfd == -1 || listen(lfd, 4096) == -1) {
+				dprintf(2, "harness: late backend bind %d: "
+					   "%s\n",
+				    o->port, strerror(errno));
+				_exit(2);
+			}
+		}
+		backend_main(lfd, pipefd[1], o);
+	}
+	close(pipefd[1]);
+	if (lfd != -1)
+		close(lfd);
+	b->report_fd = pipefd[0];
+	b->next = h->backends;
+	h->backends = b;
+	return b;
+}
+
+struct harness_backend *
+harness_echo(struct harness *h, int family)
+{
+	struct harness_backend_opts o = {.kind = HARNESS_ECHO,
+	    .family = family};
+
+	return harness_backend(h, &o);
+}
+
+int
+harness_backend_port(const struct harness_backend *b)
+{
+	return b->port;
+}
+
+bool
+harness_backend_report(struct harness_backend *b, struct harness_digest *d,
+    int ms)
+{
+	int64_t deadline = harness_now_ms() + ms;
+	struct pollfd pfd = {.fd = b->report_fd, .events = POLLIN};
+	size_t got = 0;
+	ssize_t n;
+
+	while (got < sizeof(*d)) {
+		if (poll(&pfd, 1, harness_left(deadline)) == 0)
+			return false;
+		n = read(b->report_fd, (char *)d + got, sizeof(*d) - got);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return false;
+		got += (size_t)n;
+	}
+	return true;
+}
+
+/* --- text and JSON ----------------------------------------------------- */
+
+bool
+harness_contains(const char *text, const char *needle)
+{
+	return text != NULL && strcasestr(text, needle) != NULL;
+}
+
+size_t
+harness_count_lines(const char *text)
+{
+	size_t n = 0;
+	const char *p;
+
+	for (p = text; *p != '\0'; p++)
+		n += *p == '\n';
+	if (p != text && p[-1] != '\n')
+		n++;
+	return n;
+}
+
+/* A cursor over one line of JSON text. */
+struct json {
+	const char *p, *end;
+	int depth;
+};
+
+static bool json_value(struct json *j);
+
+static void
+json_ws(struct json *j)
+{
+	while (j->p < j->end &&
+	    (*j->p == ' ' || *j->p == '\t' || *j->p == '\r'))
+		j->p++;
+}
+
+static bool
+json_eat(struct json *j, char c)
+{
+	json_ws(j);
+	if (j->p < j->end && *j->p == c) {
+		j->p++;
+		return true;
+	}
+	return false;
+}
+
+static bool
+json_string(struct json *j)
+{
+	static const char esc[] = "\"\\/bfnrt";
+	int i;
+
+	json_ws(j);
+	if (j->p >= j->end || *j->p != '"')
+		return false;
+	for (j->p++; j->p < j->end; j->p++) {
+		if (*j->p == '"') {
+			j->p++;
+			return true;
+		}
+		if ((unsigned char)*j->p < 0x20)
+			return false;
+		if (*j->p != '\\')
+			continue;
+		if (++j->p >= j->end)
+			return false;
+		if (*j->p == 'u') {
+			for (i = 0; i < 4; i++) {
+				if (++j->p >= j->end ||
+				    strchr("0123456789abcdefABCDEF", *j->p) ==
+					NULL)
+					return false;
+			}
+		} else if (strchr(esc, *j->p) == NULL) {
+			return false;
+		}
+	}
+	return false;
+}
+
+static bool
+json_digits(struct json *j)
+{
+	const char *start = j->p;
+
+	while (j->p < j->end && *j->p >= '0' && *j->p <= '9')
+		j->p++;
+	return j->p > start;
+}
+
+static bool
+json_number(struct json *j)
+{
+	json_ws(j);
+	if (j->p < j->end && *j->p == '-')
+		j->p++;
+	if (j->p < j->end && *j->p == '0')
+		j->p++;
+	else if (!json_digits(j))
+		return false;
+	if (j->p < j->end && *j->p == '.') {
+		j->p++;
+		if (!json_digits(j))
+			return false;
+	}
+	if (j->p < j->end && (*j->p == 'e' || *j->p == 'E')) {
+		j->p++;
+		if (j->p < j->end && (*j->p == '+' || *j->p == '-'))
+			j->p++;
+		if (!json_digits(j))
+			return false;
+	}
+	return true;
+}
+
+static bool
+json_word(struct json *j, const char *w)
+{
+	size_t len = strlen(w);
+
+	if ((size_t)(j->end - j->p) < len || memcmp(j->p, w, len) != 0)
+		return false;
+	j->p += len;
+	return true;
+}
+
+/* An object's members from after '{'; calls back for each key/value. */
+static bool
+json_members(struct json *j, const char *key, const char **vs,
+    const char **ve)
+{
+	const char *ks, *s;
+
+	if (json_eat(j, '}'))
+		return true;
+	do {
+		json_ws(j);
+		ks = j->p;
+		if (!json_string(j) || !json_eat(j, ':'))
+			return false;
+		json_ws(j);
+		s = j->p;
+		if (!json_value(j))
+			return false;
+		if (key != NULL && (size_t)(j->p - ks) == strlen(key) + 2 &&
+		    memcmp(ks + 1, key, strlen(key)) == 0) {
+			*vs = s;
+			*ve = j->p;
+		}
+	} while (json_eat(j, ','));
+	return json_eat(j, '}');
+}
+
+static bool
+json_value(struct json *j)
+{
+	bool ok;
+
+	json_ws(j);
+	if (j->p >= j->end || ++j->depth > 64)
+		return false;
+	switch (*j->p) {
+	case '{':
+		j->p++;
+		ok = json_members(j, NULL, NULL, NULL);
+		break;
+	case '[':
+		j->p++;
+		ok = true;
+		if (!json_eat(j, ']')) {
+			do {
+				ok = json_value(j);
+			} while (ok && json_eat(j, ','));
+			ok = ok && json_eat(j, ']');
+		}
+		break;
+	case '"':
+		ok = json_string(j);
+		break;
+	case 't':
+		ok = json_word(j, "true");
+		break;
+	case 'f':
+		ok = json_word(j, "false");
+		break;
+	case 'n':
+		ok = json_word(j, "null");
+		break;
+	default:
+		ok = json_number(j);
+		break;
+	}
+	j->depth--;
+	return ok;
+}
+
+/* Parse LINE as one object; the value of top-level KEY to *VS..*VE. */
+static bool
+json_line(const char *line, const char *key, const char **vs,
+    const char **ve)
+{
+	struct json j = {.p = line, .end = strchr(line, '\n'), .depth = 0};
+
+	if (j.end == NULL)
+		j.end = line + strlen(line);
+	if (!json_eat(&j, '{') || !json_members(&j, key, vs, ve))
+		return false;
+	json_ws(&j);
+	return j.p == j.end;
+}
+
+bool
+harness_json_object(const char *line)
+{
+	return json_line(line, NULL, NULL, NULL);
+}
+
+bool
+harness_json_int(const char *line, const char *key, long long *v)
+{
+	const char *vs = NULL, *ve = NULL, *p;
+	char num[32];
+
+	if (!json_line(line, key, &vs, &ve) || vs == NULL)
+		return false;
+	p = vs;
+	if (p < ve && *p == '-')
+		p++;
+	if (p == ve || (size_t)(ve - vs) >= sizeof(num))
+		return false;
+	for (; p < ve; p++) {
+		if (*p < '0' || *p > '9')
+			return false;
+	}
+	memcpy(num, vs, (size_t)(ve - vs));
+	num[ve - vs] = '\0';
+	*v = strtoll(num, NULL, 10);
+	return true;
+}
+
+const char *
+harness_json_str(struct harness *h, const char *line, const char *key)
+{
+	const char *vs = NULL, *ve = NULL;
+	char *s;
+
+	if (!json_line(line, key, &vs, &ve) || vs == NULL || *vs != '"')
+		return NULL;
+	s = harness_alloc(h, (size_t)(ve - vs - 2));
+	memcpy(s, vs + 1, (size_t)(ve - vs - 2));
+	return s;
 }

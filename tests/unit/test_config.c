@@ -173,7 +173,8 @@ START_TEST(test_config_http_route)
 				     "mode = \"http\"\n"
 				     "listen_port = 9090\n"
 				     "target_port = 0\n"
-				     "dynamic_allow = [\"10.0.0.0/8\", \"*.internal:8000-8999\"]\n"
+				     "dynamic_allow = [\"10.0.0.0/8\", \"*.internal:8000-8999\", \"*\",\n"
+				     "  \"[::1]:80\", \"fe80::/10\", \"api.example.com:443\", \"127.0.0.1\"]\n"
 				     "[[routes]]\n"
 				     "name = \"v1\"\n"
 				     "mode = \"http\"\n"
@@ -192,7 +193,7 @@ START_TEST(test_config_http_route)
 	ck_assert_uint_eq(cfg->nroutes, 3);
 	ck_assert_int_eq(cfg->routes[0].mode, ROUTE_MODE_HTTP);
 	ck_assert_ptr_null(cfg->routes[0].target_addr);
-	ck_assert_uint_eq(cfg->routes[0].dynamic_allow.n, 2);
+	ck_assert_uint_eq(cfg->routes[0].dynamic_allow.n, 7);
 	ck_assert_uint_eq(cfg->routes[1].host.n, 2);
 	ck_assert_str_eq(cfg->routes[1].host.v[1], "*.b.example");
 	ck_assert_uint_eq(cfg->routes[2].host.n, 1);
@@ -263,6 +264,12 @@ static const struct error_case {
 	    "t.toml:1:1: routes: every route is disabled"},
 	{"[[routes]]\nname = \"a\"\nlisten_port = 1\ntarget_addr = \"x\"\ntarget_port = 2\ntls_cert = \"c.pem\"\n",
 	    "t.toml:6:12: routes[0].tls_cert: not supported yet in this version of porty"},
+	{"[[routes]]\nname = \"a\"\nmode = \"http\"\nlisten_port = 1\ndynamic_allow = [\"10.0.0.0/33\"]\n",
+	    "t.toml:5:17: routes[0].dynamic_allow (route \"a\"): \"10.0.0.0/33\" is not a host pattern, IP or CIDR with an optional :port or :lo-hi"},
+	{"[[routes]]\nname = \"a\"\nmode = \"http\"\nlisten_port = 1\ndynamic_allow = [\"x:9000-8000\"]\n",
+	    "t.toml:5:17: routes[0].dynamic_allow (route \"a\"): \"x:9000-8000\" is not a host pattern, IP or CIDR with an optional :port or :lo-hi"},
+	{"[[routes]]\nname = \"a\"\nmode = \"http\"\nlisten_port = 1\nhost = \"a b\"\n",
+	    "t.toml:5:8: routes[0].host (route \"a\"): \"a b\" is not a host name, \"*.\" wildcard or IP address"},
 	{"a = \n", NULL}, /* a TOML syntax error: only the position is fixed */
 };
 
