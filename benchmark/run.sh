@@ -25,13 +25,16 @@
 #   CLIENT_CPU    CPU for wrk and nginx                               (default 0)
 #   PROXY_CPU     CPU for the forwarders                              (default 1)
 #   KEEP=1        keep the temp dir (configs, logs, raw wrk output) and print its path
+#   PORTY_EXTRA   extra top-level TOML lines for porty's config, e.g. "buffer_size_kb = 64"
+#   HOLD=1        start backend and targets, print their ports and pids, measure nothing, and
+#                 wait until interrupted (for perf record / strace against a pinned forwarder)
 #
 # Exit status: 0 when every cell was measured and porty had no socket errors or non-2xx
 # responses; 1 otherwise (a target that failed to start is skipped, reported, and counts as
 # failure); 2 when a needed tool is missing.
 #
 # Adding a target (e.g. HTTP mode): write start_<name> (dashes become underscores) that starts
-# the process pinned with `proxy_cmd`, registers it with `track`, and sets TARGET_PORT[<name>];
+# the process pinned with "${PROXY[@]}", registers it with `track`, and sets TARGET_PORT[<name>];
 # then add the name to TARGETS and, for a head-to-head ratio, a pair to PAIRS. The porty-http
 # and haproxy-http starters below are ready for that.
 
@@ -78,14 +81,16 @@ if [ -n "$MISSING" ]; then
     die "missing tools; install (as root): apt-get install -y$MISSING" 2
 fi
 
+# CLIENT / PROXY: command prefixes (arrays, not functions, so that `"${PROXY[@]}" prog &`
+# gives $! = the pid of prog itself: taskset execs it).
 NCPU=$(nproc)
 if [ "$NCPU" -lt 2 ]; then
     say "run.sh: warning: only $NCPU CPU; running unpinned (numbers are not comparable to the bar)"
-    client_cmd() { "$@"; }
-    proxy_cmd() { "$@"; }
+    CLIENT=(env)
+    PROXY=(env)
 else
-    client_cmd() { taskset -c "$CLIENT_CPU" "$@"; }
-    proxy_cmd() { taskset -c "$PROXY_CPU" "$@"; }
+    CLIENT=(taskset -c "$CLIENT_CPU")
+    PROXY=(taskset -c "$PROXY_CPU")
 fi
 
 # ---------------------------------------------------------------- temp dir, cleanup
@@ -118,8 +123,8 @@ EOF
 
 # Wait until http://127.0.0.1:PORT/small answers 200 (up to ~5 s).
 wait_http() { # port
-    local i
-    for i in $(seq 50); do
+    local _
+    for _ in $(seq 50); do
         if [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "http://127.0.0.1:$1/small")" = 200 ]; then
             return 0
         fi
@@ -164,7 +169,7 @@ http {
     }
 }
 EOF
-    client_cmd nginx -p "$WORK/nginx" -c "$WORK/nginx/nginx.conf" -e "$WORK/nginx/error.log" \
+    "${CLIENT[@]}" nginx -p "$WORK/nginx" -c "$WORK/nginx/nginx.conf" -e "$WORK/nginx/error.log" \
         >>"$WORK/nginx/stdout.log" 2>&1 &
     track $!
     wait_http "$NGINX_PORT" || { cat "$WORK/nginx/error.log" >&2; die "nginx backend did not start"; }
@@ -188,6 +193,7 @@ log_requests = false
 log_level = "none"
 max_connections = 9900
 max_connections_total = 9900
+${PORTY_EXTRA:-}
 
 [[routes]]
 name = "bench"
@@ -197,7 +203,7 @@ listen_port = $port
 target_addr = "127.0.0.1"
 target_port = $NGINX_PORT
 EOF
-    proxy_cmd "$PORTY_BIN" start --config "$dir/porty.toml" >"$dir/porty.log" 2>&1 &
+    "${PROXY[@]}" "$PORTY_BIN" start --config "$dir/porty.toml" >"$dir/porty.log" 2>&1 &
     TARGET_PID[$name]=$!
     track $!
     TARGET_PORT[$name]=$port
@@ -235,7 +241,7 @@ backend be
     server nginx 127.0.0.1:$NGINX_PORT
 EOF
     haproxy -c -q -f "$dir/haproxy.cfg" >"$dir/check.log" 2>&1 || { cat "$dir/check.log" >&2; return 1; }
-    proxy_cmd haproxy -db -f "$dir/haproxy.cfg" >"$dir/haproxy.log" 2>&1 &
+    "${PROXY[@]}" haproxy -db -f "$dir/haproxy.cfg" >"$dir/haproxy.log" 2>&1 &
     TARGET_PID[$name]=$!
     track $!
     TARGET_PORT[$name]=$port
@@ -261,6 +267,15 @@ for t in $TARGETS; do
 done
 [ -n "$ACTIVE" ] || die "no target started"
 
+if [ "${HOLD:-0}" = 1 ]; then
+    # Profiling aid: keep everything running, pinned, and say where; Ctrl-C (or SIGTERM) ends it.
+    for t in $ACTIVE; do
+        say "run.sh: HOLD $t: http://127.0.0.1:${TARGET_PORT[$t]}/small  pid ${TARGET_PID[$t]:-(nginx)}"
+    done
+    say "run.sh: HOLD: e.g. perf record -g -p PID -- sleep 5  while  taskset -c $CLIENT_CPU wrk -t1 -c64 -d5s URL"
+    while :; do sleep 1; done
+fi
+
 NCELLS=$(( $(wc -w <<<"$PATHS") * $(wc -w <<<"$CONCURRENCY") * $(wc -w <<<"$ACTIVE") ))
 say "run.sh: nginx :$NGINX_PORT; targets:$(for t in $ACTIVE; do printf ' %s :%s' "$t" "${TARGET_PORT[$t]}"; done)"
 say "run.sh: $RUNS run(s) x $NCELLS cells x ${DURATION}s  (about $(( RUNS * NCELLS * (DURATION + 1) / 60 + 1 )) min)"
@@ -275,7 +290,7 @@ for r in $(seq "$RUNS"); do
         for c in $CONCURRENCY; do
             for t in $ACTIVE; do
                 out="$WORK/raw/${t}_${p#/}_${c}_${r}.txt"
-                client_cmd wrk -t1 -c"$c" -d"${DURATION}s" --latency \
+                "${CLIENT[@]}" wrk -t1 -c"$c" -d"${DURATION}s" --latency \
                     "http://127.0.0.1:${TARGET_PORT[$t]}$p" >"$out" 2>&1
                 printf '%s' . >&2
             done

@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <stdlib.h>
 
+#include "harness.h"
 #include "suites.h"
 
 int
@@ -14,8 +15,11 @@ main(void)
 	SRunner *sr = srunner_create(cli_suite());
 	int failed;
 
+	/* A peer that closes early must fail an assertion, not kill us. */
 	signal(SIGPIPE, SIG_IGN);
+	harness_init();
 	srunner_add_suite(sr, tcp_forward_suite());
+	/* CK_VERBOSITY=verbose lists every test. */
 	srunner_run_all(sr, CK_ENV);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: MIT */
-/* The integration harness: temp dirs, free ports, porty processes, loopback peers. */
+/* Integration harness: temp dirs, free ports, porty processes, peers. */
 #include "auto-config.h"
 
 #include "harness.h"
 
 #include <arpa/inet.h>
 #include <check.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -35,6 +36,7 @@ struct harness_proc {
 	struct harness_proc *next; /* in harness.procs, in start order */
 	struct harness *h;         /* borrowed: owns this */
 	pid_t pid;
+	unsigned n; /* names its files in logs/ */
 	bool reaped;
 	int status;           /* as in harness_result, once reaped */
 	const char *cmd;      /* the command line, for the dump */
@@ -63,13 +65,15 @@ struct harness {
 };
 
 /*
- * The harnesses not yet freed. A failed check assertion leaves the test
- * function at once (exit() in fork mode, longjmp() in CK_FORK=no), so the
- * harness must be reachable from the at-exit handler and from the checked
- * teardown to kill porty and the backends and dump their output.
+ * The harnesses not yet freed, for the checked teardown: in CK_FORK=no a
+ * failed assertion longjmp()s out of the test, which must not leave porty
+ * running into the next test. (In fork mode check _exit()s the test and
+ * kills its process group; harness_reap() then finds the temp dir.)
  */
 static struct harness *harness_live;
-static bool harness_atexit_set;
+
+/* The runner's pid: names the temp dirs of this run, for harness_reap(). */
+static long harness_run_id;
 
 static void harness_die(const char *what) PORTY_NORETURN;
 
@@ -254,55 +258,55 @@ harness_data(struct harness *h, const char *name)
 		srcdir = ".";
 	path = harness_fmt(h, "%s/tests/data/%s", srcdir, name);
 	ck_assert_msg(access(path, R_OK) == 0,
-	    "fixture %s not readable (is PORTY_SRCDIR set?)", path);
+		      "fixture %s not readable (is PORTY_SRCDIR set?)", path);
 	return path;
 }
 
 /* --- life cycle -------------------------------------------------------- */
 
-static void
-harness_atexit(void)
+void
+harness_init(void)
 {
-	harness_teardown();
+	harness_run_id = (long)getpid();
+	/* Orphans of a failed test come to us, for harness_reap(). */
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
 }
 
 struct harness *
-harness_new(void)
+harness_new(const char *test)
 {
 	const char *tmp = getenv("TMPDIR");
 	struct harness *h;
-	size_t len;
-	char *logs;
+	int len;
 
 	if (tmp == NULL || *tmp == '\0')
 		tmp = "/tmp";
+	if (harness_run_id == 0)
+		harness_init();
 	h = calloc(1, sizeof(*h));
 	if (h == NULL)
 		harness_die("calloc");
-	len = strlen(tmp) + sizeof("/porty-it.XXXXXX");
-	h->dir = malloc(len);
-	if (h->dir == NULL)
-		harness_die("malloc");
-	snprintf(h->dir, len, "%s/porty-it.XXXXXX", tmp);
+	len = asprintf(&h->dir, "%s/porty-it.%ld.XXXXXX", tmp, harness_run_id);
+	if (len == -1)
+		harness_die("asprintf");
 	if (mkdtemp(h->dir) == NULL)
 		harness_die(h->dir);
 	h->next = harness_live;
 	harness_live = h;
-	if (!harness_atexit_set) {
-		atexit(harness_atexit);
-		harness_atexit_set = true;
-	}
 	/* Captured output goes to a subdirectory, out of porty's cwd. */
-	logs = harness_alloc(h, len + 5);
-	snprintf(logs, len + 5, "%s/logs", h->dir);
-	if (mkdir(logs, 0700) == -1)
-		harness_die(logs);
+	if (mkdir(harness_path(h, "logs"), 0700) == -1)
+		harness_die("mkdir logs");
+	/* START_TEST names the function NAME_fn; the dump shows NAME. */
+	len = (int)strlen(test);
+	if (len > 3 && strcmp(test + len - 3, "_fn") == 0)
+		len -= 3;
+	harness_write(h, "logs/test", "%.*s\n", len, test);
 	return h;
 }
 
 static int
 harness_rm_cb(const char *path, const struct stat *st, int flag,
-    struct FTW *ftw)
+	      struct FTW *ftw)
 {
 	(void)st;
 	(void)flag;
@@ -335,56 +339,113 @@ harness_proc_poll(struct harness_proc *p)
 	if (r == p->pid) {
 		p->reaped = true;
 		p->status = harness_status(ws);
+		harness_write(p->h, harness_fmt(p->h, "logs/%u.status", p->n),
+			      "%d\n", p->status);
 	}
 	return p->reaped;
 }
 
+/* Kill PID, and its process group when GROUP (a started process leads
+ * one, so that whatever it forked goes too), then reap it. */
 static void
-harness_kill(pid_t pid)
+harness_kill(pid_t pid, bool group)
 {
+	if (group)
+		kill(-pid, SIGKILL);
 	kill(pid, SIGKILL);
 	while (waitpid(pid, NULL, 0) == -1 && errno == EINTR)
 		;
 }
 
-/* The last LIMIT bytes of the file PATH to stderr. */
+/* The last 32 KiB of the file DIR/logs/NAME to stderr, under TITLE. */
 static void
-harness_dump_file(struct harness *h, const char *title, const char *path)
+harness_dump_file(const char *dir, const char *name, const char *title)
 {
-	const size_t limit = 32768;
-	const char *text = harness_read(h, path);
-	size_t len;
+	const off_t limit = 32768;
+	char path[4096], buf[4096];
+	struct stat st;
+	ssize_t n;
+	char last = '\n';
+	int fd;
 
-	if (text == NULL)
-		text = "(unreadable)\n";
-	len = strlen(text);
+	snprintf(path, sizeof(path), "%s/logs/%s", dir, name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd == -1 || fstat(fd, &st) == -1) {
+		fprintf(stderr, "---- %s: (none)\n", title);
+		if (fd != -1)
+			close(fd);
+		return;
+	}
 	fprintf(stderr, "---- %s%s ----\n", title,
-	    len > limit ? " (last 32 KiB)" : "");
-	if (len > limit)
-		text += len - limit;
-	fputs(text, stderr);
-	if (len > 0 && text[strlen(text) - 1] != '\n')
+		st.st_size > limit ? " (last 32 KiB)" : "");
+	if (st.st_size > limit)
+		lseek(fd, st.st_size - limit, SEEK_SET);
+	while ((n = read(fd, buf, sizeof(buf))) > 0) {
+		fwrite(buf, 1, (size_t)n, stderr);
+		last = buf[n - 1];
+	}
+	if (last != '\n')
 		fputc('\n', stderr);
+	close(fd);
 }
 
-/* The output of every process the failed test started, for diagnosis. */
+/* "exit status N" from DIR/logs/N.status, or "still running". */
 static void
-harness_dump(struct harness *h)
+harness_dump_status(const char *dir, unsigned n, char *buf, size_t len)
 {
-	struct harness_proc *p;
+	char path[4096];
+	FILE *f;
+	int st;
 
-	fprintf(stderr, "==== harness %s: the test failed; output of the "
-			"processes it started ====\n",
-	    h->dir);
-	for (p = h->procs; p != NULL; p = p->next) {
-		harness_proc_poll(p);
-		fprintf(stderr, "---- $ %s (pid %d, %s %d)\n", p->cmd,
-		    (int)p->pid, p->reaped ? "exit status" : "running",
-		    p->reaped ? p->status : 0);
-		harness_dump_file(h, "stdout", p->out_path);
-		harness_dump_file(h, "stderr", p->err_path);
+	snprintf(buf, len, "still running");
+	snprintf(path, sizeof(path), "%s/logs/%u.status", dir, n);
+	f = fopen(path, "re");
+	if (f == NULL)
+		return;
+	if (fscanf(f, "%d", &st) == 1)
+		snprintf(buf, len, "exit status %d", st);
+	fclose(f);
+}
+
+/*
+ * Dump what the failed test whose temp dir is DIR left: its name, and for
+ * every process it started (logs/manifest: "N PID COMMAND") the exit status
+ * and captured stdout and stderr.
+ */
+static void
+harness_dump_dir(const char *dir)
+{
+	char path[4096], line[4096], test[256] = "?", name[64], status[32];
+	unsigned n;
+	int pid, off;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/logs/test", dir);
+	f = fopen(path, "re");
+	if (f != NULL) {
+		if (fgets(test, sizeof(test), f) != NULL)
+			test[strcspn(test, "\n")] = '\0';
+		fclose(f);
 	}
-	fprintf(stderr, "==== end of harness output ====\n");
+	fprintf(stderr, "==== %s failed; the processes it started (%s) ====\n",
+		test, dir);
+	snprintf(path, sizeof(path), "%s/logs/manifest", dir);
+	f = fopen(path, "re");
+	while (f != NULL && fgets(line, sizeof(line), f) != NULL) {
+		if (sscanf(line, "%u %d %n", &n, &pid, &off) != 2)
+			continue;
+		line[strcspn(line, "\n")] = '\0';
+		harness_dump_status(dir, n, status, sizeof(status));
+		fprintf(stderr, "---- $ %s  (pid %d, %s)\n", line + off, pid,
+			status);
+		snprintf(name, sizeof(name), "%u.out", n);
+		harness_dump_file(dir, name, "stdout");
+		snprintf(name, sizeof(name), "%u.err", n);
+		harness_dump_file(dir, name, "stderr");
+	}
+	if (f != NULL)
+		fclose(f);
+	fprintf(stderr, "==== end of %s ====\n", test);
 }
 
 void
@@ -404,13 +465,15 @@ harness_free(struct harness *h)
 	}
 	while ((b = h->backends) != NULL) {
 		h->backends = b->next;
-		harness_kill(b->pid);
+		harness_kill(b->pid, false);
 		close(b->report_fd);
 		free(b);
 	}
 	for (p = h->procs; p != NULL; p = p->next) {
 		if (!harness_proc_poll(p))
-			harness_kill(p->pid);
+			harness_kill(p->pid, true);
+		else
+			kill(-p->pid, SIGKILL); /* its children, if any */
 	}
 	while ((p = h->procs) != NULL) {
 		h->procs = p->next;
@@ -431,10 +494,70 @@ void
 harness_teardown(void)
 {
 	struct harness *h;
+	struct harness_proc *p;
 
 	while ((h = harness_live) != NULL) {
-		harness_dump(h);
+		for (p = h->procs; p != NULL; p = p->next)
+			harness_proc_poll(p);
+		harness_dump_dir(h->dir);
 		harness_free(h);
+	}
+}
+
+/* Kill the process group of every process DIR/logs/manifest names. */
+static void
+harness_kill_groups(const char *dir)
+{
+	char path[4096], line[4096];
+	unsigned n;
+	int pid;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/logs/manifest", dir);
+	f = fopen(path, "re");
+	if (f == NULL)
+		return;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		if (sscanf(line, "%u %d", &n, &pid) == 2 && pid > 1)
+			kill(-pid, SIGKILL);
+	}
+	fclose(f);
+}
+
+void
+harness_reap(void)
+{
+	const char *tmp = getenv("TMPDIR");
+	char prefix[64], path[2048];
+	struct dirent *e;
+	pid_t r;
+	DIR *d;
+	int i;
+
+	if (tmp == NULL || *tmp == '\0')
+		tmp = "/tmp";
+	snprintf(prefix, sizeof(prefix), "porty-it.%ld.", harness_run_id);
+	d = opendir(tmp);
+	if (d == NULL)
+		return;
+	while ((e = readdir(d)) != NULL) {
+		if (strncmp(e->d_name, prefix, strlen(prefix)) != 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", tmp, e->d_name);
+		/* check killed the test's process group, not these. */
+		harness_kill_groups(path);
+		harness_dump_dir(path);
+		nftw(path, harness_rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+	}
+	closedir(d);
+	/* Reap what was killed (we are the subreaper); bounded, in case a
+	 * daemon that escaped its group lingers. */
+	for (i = 0; i < 50; i++) {
+		r = waitpid(-1, NULL, WNOHANG);
+		if (r == -1 && errno != EINTR)
+			break;
+		if (r == 0)
+			harness_sleep_ms(10);
 	}
 }
 
@@ -858,8 +981,8 @@ harness_xfer_step(struct harness_xfer *x)
 	}
 	while (harness_xfer_may_send(x) && x->sent < x->send_len) {
 		n = x->send_len - x->sent < sizeof(buf)
-		    ? (size_t)(x->send_len - x->sent)
-		    : sizeof(buf);
+			? (size_t)(x->send_len - x->sent)
+			: sizeof(buf);
 		harness_pattern(x->send_seed, x->sent, buf, n);
 		r = send(x->fd, buf, n, MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (r > 0) {
@@ -892,7 +1015,6 @@ harness_xfer(struct harness_xfer *x, size_t n, int ms)
 		harness_die("calloc");
 	for (i = 0; i < n; i++) {
 		fcntl(x[i].fd, F_SETFL, fcntl(x[i].fd, F_GETFL) | O_NONBLOCK);
-		x[i].sent = 0;
 		x[i].eof = x[i].shut = x[i].done = false;
 		x[i].error = 0;
 		harness_digest_init(&x[i].rx);
@@ -965,13 +1087,13 @@ harness_child_signals(void)
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 }
 
-static void
-harness_child_exec(const struct harness_proc *p, const struct harness_opts *o,
-    const char *cwd, char **argv) PORTY_NORETURN;
+static void harness_child_exec(const struct harness_proc *p,
+			       const struct harness_opts *o, const char *cwd,
+			       char **argv) PORTY_NORETURN;
 
 static void
 harness_child_exec(const struct harness_proc *p, const struct harness_opts *o,
-    const char *cwd, char **argv)
+		   const char *cwd, char **argv)
 {
 	const char *const *e;
 	const char *eq;
@@ -988,6 +1110,8 @@ harness_child_exec(const struct harness_proc *p, const struct harness_opts *o,
 	dup2(err, 2);
 	close_range(3, ~0U, 0);
 	harness_child_signals();
+	/* Its own process group, so cleanup can kill what it forks. */
+	setpgid(0, 0);
 	if (chdir(cwd) == -1) {
 		dprintf(2, "harness: chdir %s: %s\n", cwd, strerror(errno));
 		_exit(126);
@@ -1009,12 +1133,24 @@ harness_child_exec(const struct harness_proc *p, const struct harness_opts *o,
 	_exit(127);
 }
 
+/* Append P to logs/manifest, which harness_dump_dir() reads. */
+static void
+harness_manifest(struct harness *h, const struct harness_proc *p)
+{
+	FILE *f = fopen(harness_path(h, "logs/manifest"), "ae");
+
+	if (f == NULL)
+		harness_die("logs/manifest");
+	fprintf(f, "%u %d %s\n", p->n, (int)p->pid, p->cmd);
+	fclose(f);
+}
+
 struct harness_proc *
 harness_start(struct harness *h, const struct harness_opts *o,
-    const char *const *argv)
+	      const char *const *argv)
 {
 	static const char *const vg[] = {"valgrind", "--error-exitcode=99",
-	    "-q", "--leak-check=full"};
+					 "-q", "--leak-check=full"};
 	const char *bin = getenv("PORTY_BIN");
 	struct harness_proc *p, **tail;
 	size_t n, i, k = 0, cmdlen = 0;
@@ -1046,9 +1182,9 @@ harness_start(struct harness *h, const struct harness_opts *o,
 		harness_die("calloc");
 	p->h = h;
 	p->cmd = cmd;
-	h->nstarted++;
-	p->out_path = harness_fmt(h, "%s/logs/%u.out", h->dir, h->nstarted);
-	p->err_path = harness_fmt(h, "%s/logs/%u.err", h->dir, h->nstarted);
+	p->n = ++h->nstarted;
+	p->out_path = harness_fmt(h, "%s/logs/%u.out", h->dir, p->n);
+	p->err_path = harness_fmt(h, "%s/logs/%u.err", h->dir, p->n);
 	for (tail = &h->procs; *tail != NULL; tail = &(*tail)->next)
 		;
 	*tail = p;
@@ -1057,9 +1193,11 @@ harness_start(struct harness *h, const struct harness_opts *o,
 	if (p->pid == -1)
 		harness_die("fork");
 	if (p->pid == 0) {
-		harness_child_exec(p, o,
-		    o != NULL && o->cwd != NULL ? o->cwd : h->dir, full);
+		harness_child_exec(
+		    p, o, o != NULL && o->cwd != NULL ? o->cwd : h->dir, full);
 	}
+	setpgid(p->pid, p->pid); /* as the child does: whoever runs first */
+	harness_manifest(h, p);
 	return p;
 }
 
@@ -1078,14 +1216,14 @@ harness_wait(struct harness_proc *p, int ms)
 
 const struct harness_result *
 harness_run(struct harness *h, const struct harness_opts *o,
-    const char *const *argv)
+	    const char *const *argv)
 {
 	struct harness_result *r = harness_alloc(h, sizeof(*r));
 	struct harness_proc *p = harness_start(h, o, argv);
 
 	r->status = harness_wait(p, harness_ms(10000));
 	if (r->status == HARNESS_TIMED_OUT) {
-		harness_kill(p->pid);
+		harness_kill(p->pid, true);
 		p->reaped = true;
 		p->status = HARNESS_TIMED_OUT;
 	}
@@ -1121,8 +1259,8 @@ harness_serve(struct harness *h, int port, const char *toml)
 	struct harness_proc *p = harness_start(h, NULL, argv);
 
 	ck_assert_msg(harness_wait_port(p, port, harness_ms(10000)),
-	    "porty did not listen on port %d (exit status %d)", port,
-	    p->reaped ? p->status : -1);
+		      "porty did not listen on port %d (exit status %d)", port,
+		      p->reaped ? p->status : -1);
 	return p;
 }
 
@@ -1141,9 +1279,8 @@ harness_stop(struct harness_proc *p)
 	harness_signal(p, SIGTERM);
 	st = harness_wait(p, harness_ms(15000));
 	ck_assert_msg(st != HARNESS_TIMED_OUT,
-	    "porty did not exit within 15 s of SIGTERM");
-	ck_assert_msg(st == 0, "porty exited with status %d after SIGTERM",
-	    st);
+		      "porty did not exit within 15 s of SIGTERM");
+	ck_assert_msg(st == 0, "porty exited with status %d after SIGTERM", st);
 }
 
 const char *
@@ -1176,8 +1313,8 @@ harness_wait_log(struct harness_proc *p, const char *needle, int ms)
 struct backend_conn {
 	int fd;
 	bool rd_eof, wr_shut;
-	uint64_t tx_off;      /* SINK, SOURCE: pattern bytes sent */
-	size_t boff, blen;    /* ECHO: bytes of buf still to send */
+	uint64_t tx_off;   /* SINK, SOURCE: pattern bytes sent */
+	size_t boff, blen; /* ECHO: bytes of buf still to send */
 	struct harness_digest rx;
 	unsigned char buf[BACKEND_BUF];
 };
@@ -1185,7 +1322,7 @@ struct backend_conn {
 /* Whether C still has bytes to send now. */
 static bool
 backend_conn_output(const struct backend_conn *c,
-    const struct harness_backend_opts *o)
+		    const struct harness_backend_opts *o)
 {
 	switch (o->kind) {
 	case HARNESS_ECHO:
@@ -1201,7 +1338,7 @@ backend_conn_output(const struct backend_conn *c,
 /* Whether everything C had to send is sent, so it may shut down. */
 static bool
 backend_conn_complete(const struct backend_conn *c,
-    const struct harness_backend_opts *o)
+		      const struct harness_backend_opts *o)
 {
 	if (o->kind == HARNESS_SOURCE)
 		return c->tx_off == o->reply_len;
@@ -1210,7 +1347,7 @@ backend_conn_complete(const struct backend_conn *c,
 
 static bool
 backend_conn_wants_read(const struct backend_conn *c,
-    const struct harness_backend_opts *o)
+			const struct harness_backend_opts *o)
 {
 	return !c->rd_eof && (o->kind != HARNESS_ECHO || c->boff == c->blen);
 }
@@ -1230,10 +1367,10 @@ backend_conn_step(struct backend_conn *c, const struct harness_backend_opts *o)
 			r = recv(c->fd, c->buf, sizeof(c->buf), MSG_DONTWAIT);
 			if (r > 0) {
 				harness_digest_update(&c->rx, c->buf,
-				    (size_t)r);
+						      (size_t)r);
 				c->boff = 0;
-				c->blen = o->kind == HARNESS_ECHO ? (size_t)r
-								  : 0;
+				c->blen =
+				    o->kind == HARNESS_ECHO ? (size_t)r : 0;
 				progress = true;
 			} else if (r == 0) {
 				c->rd_eof = progress = true;
@@ -1244,17 +1381,17 @@ backend_conn_step(struct backend_conn *c, const struct harness_backend_opts *o)
 		if (!c->wr_shut && backend_conn_output(c, o)) {
 			if (o->kind == HARNESS_ECHO) {
 				r = send(c->fd, c->buf + c->boff,
-				    c->blen - c->boff,
-				    MSG_NOSIGNAL | MSG_DONTWAIT);
+					 c->blen - c->boff,
+					 MSG_NOSIGNAL | MSG_DONTWAIT);
 				if (r > 0)
 					c->boff += (size_t)r;
 			} else {
 				n = o->reply_len - c->tx_off < sizeof(out)
-				    ? (size_t)(o->reply_len - c->tx_off)
-				    : sizeof(out);
+					? (size_t)(o->reply_len - c->tx_off)
+					: sizeof(out);
 				harness_pattern(o->seed, c->tx_off, out, n);
 				r = send(c->fd, out, n,
-				    MSG_NOSIGNAL | MSG_DONTWAIT);
+					 MSG_NOSIGNAL | MSG_DONTWAIT);
 				if (r > 0)
 					c->tx_off += (uint64_t)r;
 			}
@@ -1271,9 +1408,8 @@ backend_conn_step(struct backend_conn *c, const struct harness_backend_opts *o)
 	return c->rd_eof && c->wr_shut;
 }
 
-static void
-backend_main(int lfd, int wfd, const struct harness_backend_opts *o)
-    PORTY_NORETURN;
+static void backend_main(int lfd, int wfd,
+			 const struct harness_backend_opts *o) PORTY_NORETURN;
 
 /* The backend child: serve LFD until killed, reporting on WFD. */
 static void
@@ -1377,9 +1513,10 @@ harness_backend(struct harness *h, const struct harness_backend_opts *o)
 			harness_sleep_ms((int)o->delay_ms);
 			lfd = harness_bind(o->family, o->port, true);
 			if (lfd == -1 || listen(lfd, 4096) == -1) {
-				dprintf(2, "harness: late backend bind %d: "
-					   "%s\n",
-				    o->port, strerror(errno));
+				dprintf(2,
+					"harness: late backend bind %d: "
+					"%s\n",
+					o->port, strerror(errno));
 				_exit(2);
 			}
 		}
@@ -1398,7 +1535,7 @@ struct harness_backend *
 harness_echo(struct harness *h, int family)
 {
 	struct harness_backend_opts o = {.kind = HARNESS_ECHO,
-	    .family = family};
+					 .family = family};
 
 	return harness_backend(h, &o);
 }
@@ -1411,7 +1548,7 @@ harness_backend_port(const struct harness_backend *b)
 
 bool
 harness_backend_report(struct harness_backend *b, struct harness_digest *d,
-    int ms)
+		       int ms)
 {
 	int64_t deadline = harness_now_ms() + ms;
 	struct pollfd pfd = {.fd = b->report_fd, .events = POLLIN};
@@ -1464,7 +1601,7 @@ static void
 json_ws(struct json *j)
 {
 	while (j->p < j->end &&
-	    (*j->p == ' ' || *j->p == '\t' || *j->p == '\r'))
+	       (*j->p == ' ' || *j->p == '\t' || *j->p == '\r'))
 		j->p++;
 }
 
@@ -1559,25 +1696,27 @@ json_word(struct json *j, const char *w)
 	return true;
 }
 
-/* An object's members from after '{'; calls back for each key/value. */
+/* An object's members from after '{'; the value of KEY to *VS..*VE. */
 static bool
-json_members(struct json *j, const char *key, const char **vs,
-    const char **ve)
+json_members(struct json *j, const char *key, const char **vs, const char **ve)
 {
-	const char *ks, *s;
+	const char *ks, *ke, *s;
 
 	if (json_eat(j, '}'))
 		return true;
 	do {
 		json_ws(j);
 		ks = j->p;
-		if (!json_string(j) || !json_eat(j, ':'))
+		if (!json_string(j))
+			return false;
+		ke = j->p;
+		if (!json_eat(j, ':'))
 			return false;
 		json_ws(j);
 		s = j->p;
 		if (!json_value(j))
 			return false;
-		if (key != NULL && (size_t)(j->p - ks) == strlen(key) + 2 &&
+		if (key != NULL && (size_t)(ke - ks) == strlen(key) + 2 &&
 		    memcmp(ks + 1, key, strlen(key)) == 0) {
 			*vs = s;
 			*ve = j->p;
@@ -1631,8 +1770,7 @@ json_value(struct json *j)
 
 /* Parse LINE as one object; the value of top-level KEY to *VS..*VE. */
 static bool
-json_line(const char *line, const char *key, const char **vs,
-    const char **ve)
+json_line(const char *line, const char *key, const char **vs, const char **ve)
 {
 	struct json j = {.p = line, .end = strchr(line, '\n'), .depth = 0};
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* The integration harness: temp dirs, free ports, porty processes, loopback peers. */
+/* Integration harness: temp dirs, free ports, porty processes, peers. */
 #ifndef PORTY_TESTS_HARNESS_H
 #define PORTY_TESTS_HARNESS_H
 
@@ -12,9 +12,10 @@
 /*
  * One test's world: a mkdtemp() directory (the default cwd of every process
  * started), the porty processes and backends started, and memory handed out
- * to the test. A harness that is still alive when the test process exits or
- * when the checked teardown runs belongs to a failed test: its processes'
- * captured output is dumped to stderr, then everything is killed and removed.
+ * to the test. A test that passes frees its harness. One that fails leaves
+ * it: the checked teardown (CK_FORK=no) or, in fork mode where check
+ * _exit()s the test and kills its process group, the runner's unchecked
+ * teardown dumps the processes' captured output to stderr and removes it.
  */
 struct harness;
 struct harness_proc;    /* a started process (porty, or a one-shot command) */
@@ -25,8 +26,9 @@ struct harness_backend; /* a loopback peer in a forked child */
 
 /* Options for the processes the harness starts; a NULL pointer means none. */
 struct harness_opts {
-	const char *cwd;        /* NULL: the harness's temp dir */
-	const char *const *env; /* NULL-ended "NAME=VALUE" to set, "NAME" to unset */
+	const char *cwd; /* NULL: the harness's temp dir */
+	const char *const
+	    *env; /* NULL-ended "NAME=VALUE" to set, "NAME" to unset */
 };
 
 /* What a one-shot command did; the strings belong to the harness. */
@@ -63,33 +65,46 @@ struct harness_backend_opts {
 
 /* One client connection driven by harness_xfer(). */
 struct harness_xfer {
-	int fd;                  /* connected socket, made non-blocking */
-	uint64_t send_len;       /* pattern bytes to send, then SHUT_WR */
-	uint64_t send_seed;      /* which pattern */
-	bool send_after_eof;     /* send only once the peer's EOF came */
+	int fd;              /* connected socket, made non-blocking */
+	uint64_t send_len;   /* pattern bytes to send, then SHUT_WR */
+	uint64_t send_seed;  /* which pattern */
+	bool send_after_eof; /* send only once the peer's EOF came */
+	uint64_t sent;       /* pattern bytes sent: 0, or what the caller
+				already sent itself; then the running count */
 	/* results */
-	uint64_t sent;           /* bytes sent so far */
 	struct harness_digest rx; /* what was received */
-	bool eof;                /* the peer's FIN was read */
-	bool shut;               /* the write side was shut down */
-	int error;               /* errno that ended the connection, or 0 */
-	bool done;               /* all sent, write side shut, EOF or error */
+	bool eof;                 /* the peer's FIN was read */
+	bool shut;                /* the write side was shut down */
+	int error;                /* errno that ended the connection, or 0 */
+	bool done;                /* all sent, write side shut, EOF or error */
 };
 
 /* --- life cycle ------------------------------------------------------ */
 
-/* A new harness with a fresh temp dir; aborts the test on failure. */
-struct harness *harness_new(void);
+/* Once, in the runner before any test: names this run's temp dirs. */
+void harness_init(void);
+
+/*
+ * A new harness with a fresh temp dir, for the test TEST (pass __func__;
+ * it names the dump); aborts the test on failure.
+ */
+struct harness *harness_new(const char *test);
 
 /* Kill what the test left running, remove the temp dir, free everything. */
 void harness_free(struct harness *h);
 
 /*
- * Clean up every harness still alive, dumping its processes' output first
- * (the test failed). Use as the checked teardown of every TCase; it is also
- * run at exit, for check's fork mode where a failed test exits at once.
+ * Kill and remove every harness still alive in this process, dumping its
+ * processes' output first (the test failed): the checked teardown of every
+ * integration TCase.
  */
 void harness_teardown(void);
+
+/*
+ * Dump and remove the temp dirs that failed tests of this run left behind
+ * (fork mode): the unchecked teardown of every integration TCase.
+ */
+void harness_reap(void);
 
 /* MS scaled for the run: ten times longer under PORTY_VALGRIND=1. */
 int harness_ms(int ms);
@@ -111,8 +126,8 @@ const char *harness_dir(const struct harness *h);
 const char *harness_path(struct harness *h, const char *name);
 
 /* Write printf-formatted text to DIR/NAME; returns the path (owned by H). */
-const char *harness_write(struct harness *h, const char *name,
-    const char *fmt, ...) PORTY_PRINTF(3, 4);
+const char *harness_write(struct harness *h, const char *name, const char *fmt,
+			  ...) PORTY_PRINTF(3, 4);
 
 /* The whole file PATH as a string owned by H, or NULL if it can't be read. */
 const char *harness_read(struct harness *h, const char *path);
@@ -172,8 +187,9 @@ bool harness_readable(int fd, int ms);
 int harness_wait_closed(int fd, int ms);
 
 /*
- * Run the transfers X[0..N-1] together (poll), each until it is done.
- * Returns true when all are done within MS.
+ * Run the transfers X[0..N-1] together (poll), each until it is done: send
+ * the pattern from offset sent up to send_len, then SHUT_WR, and read to
+ * EOF. Returns true when all are done within MS.
  */
 bool harness_xfer(struct harness_xfer *x, size_t n, int ms);
 
@@ -181,7 +197,7 @@ bool harness_xfer(struct harness_xfer *x, size_t n, int ms);
 
 void harness_digest_init(struct harness_digest *d);
 void harness_digest_update(struct harness_digest *d, const void *buf,
-    size_t len);
+			   size_t len);
 
 /* LEN bytes of the pseudo-random pattern SEED, from stream offset OFF. */
 void harness_pattern(uint64_t seed, uint64_t off, void *buf, size_t len);
@@ -196,18 +212,20 @@ struct harness_digest harness_pattern_digest(uint64_t seed, uint64_t len);
  * harness_ms(10000); output is captured. The result is owned by H.
  */
 const struct harness_result *harness_run(struct harness *h,
-    const struct harness_opts *o, const char *const *argv);
+					 const struct harness_opts *o,
+					 const char *const *argv);
 
 /* Start $PORTY_BIN ARGV... in the background, output captured to files. */
 struct harness_proc *harness_start(struct harness *h,
-    const struct harness_opts *o, const char *const *argv);
+				   const struct harness_opts *o,
+				   const char *const *argv);
 
 /*
  * Write TOML to DIR/porty.toml, run `porty start --config` on it and wait
  * until PORT listens; aborts the test (with porty's log) if it does not.
  */
 struct harness_proc *harness_serve(struct harness *h, int port,
-    const char *toml);
+				   const char *toml);
 
 /* Wait up to MS for PORT to listen; false if P exited or time ran out. */
 bool harness_wait_port(struct harness_proc *p, int port, int ms);
@@ -232,7 +250,7 @@ bool harness_wait_log(struct harness_proc *p, const char *needle, int ms);
 
 /* Start a backend in a forked child; aborts the test on failure. */
 struct harness_backend *harness_backend(struct harness *h,
-    const struct harness_backend_opts *o);
+					const struct harness_backend_opts *o);
 
 /* An echo backend on the loopback address of FAMILY. */
 struct harness_backend *harness_echo(struct harness *h, int family);
@@ -243,8 +261,8 @@ int harness_backend_port(const struct harness_backend *b);
  * The digest of what the backend received on its next connection to end,
  * within MS; false on timeout.
  */
-bool harness_backend_report(struct harness_backend *b,
-    struct harness_digest *d, int ms);
+bool harness_backend_report(struct harness_backend *b, struct harness_digest *d,
+			    int ms);
 
 /* --- text ------------------------------------------------------------ */
 
@@ -265,6 +283,6 @@ bool harness_json_int(const char *line, const char *key, long long *v);
 
 /* The top-level string member KEY of LINE (escapes kept), owned by H. */
 const char *harness_json_str(struct harness *h, const char *line,
-    const char *key);
+			     const char *key);
 
 #endif /* PORTY_TESTS_HARNESS_H */
