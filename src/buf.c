@@ -6,8 +6,10 @@
 
 #include <assert.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* A spare block: its first bytes link the free list. */
 struct buf_block {
@@ -115,5 +117,142 @@ buf_write(struct buf *b, struct buf_pool *p, struct transport *t, size_t *n)
 	b->start += (uint32_t)*n;
 	if (buf_empty(b))
 		buf_release(b, p);
+	return rc;
+}
+
+void
+buf_pipe_pool_init(struct buf_pipe_pool *p, size_t max_open, size_t max_free)
+{
+	memset(p, 0, sizeof(*p));
+	p->max_open = max_open;
+	p->max_free = max_free;
+}
+
+static void
+buf_pipe_close(struct buf_pipe_pool *p, struct buf_pipe *bp)
+{
+	(void)close(bp->rd);
+	(void)close(bp->wr);
+	free(bp);
+	p->nopen--;
+}
+
+void
+buf_pipe_pool_fini(struct buf_pipe_pool *p)
+{
+	struct buf_pipe *bp, *next;
+
+	for (bp = p->free; bp != NULL; bp = next) {
+		next = bp->next;
+		buf_pipe_close(p, bp);
+	}
+	p->free = NULL;
+	p->nfree = 0;
+	assert(p->nopen == 0 && "a pipe is still in use");
+}
+
+struct buf_pipe *
+buf_pipe_get(struct buf_pipe_pool *p)
+{
+	struct buf_pipe *bp = p->free;
+	int fds[2], sz;
+
+	if (bp != NULL) {
+		p->free = bp->next;
+		p->nfree--;
+		return bp;
+	}
+	if (p->nopen >= p->max_open)
+		return NULL;
+	bp = malloc(sizeof(*bp));
+	if (bp == NULL)
+		return NULL;
+	if (pipe2(fds, O_NONBLOCK | O_CLOEXEC) == -1) {
+		free(bp);
+		return NULL;
+	}
+	if (p->size == 0) {
+		sz = fcntl(fds[0], F_GETPIPE_SZ);
+		p->size = sz > 0 ? (size_t)sz : 65536;
+	}
+	bp->rd = fds[0];
+	bp->wr = fds[1];
+	bp->len = 0;
+	bp->next = NULL;
+	p->nopen++;
+	return bp;
+}
+
+void
+buf_pipe_put(struct buf_pipe_pool *p, struct buf_pipe *bp)
+{
+	/* A pipe with bytes left (its reader died) cannot be reused cheaply. */
+	if (bp->len != 0 || p->nfree >= p->max_free) {
+		buf_pipe_close(p, bp);
+		return;
+	}
+	bp->next = p->free;
+	p->free = bp;
+	p->nfree++;
+}
+
+/* Map a splice() result as the plain transport maps recv()/send(). */
+static enum io_rc
+buf_splice_rc(ssize_t r, struct transport *t, size_t *n, unsigned char want)
+{
+	if (r > 0) {
+		*n = (size_t)r;
+		return IO_OK;
+	}
+	*n = 0;
+	if (r == 0)
+		return IO_EOF;
+	if (errno == EAGAIN || errno == EWOULDBLOCK) {
+		t->want = want;
+		return IO_AGAIN;
+	}
+	t->err = errno;
+	return IO_ERROR;
+}
+
+enum io_rc
+buf_splice_in(struct buf_pipe *bp, struct transport *t, size_t len,
+    size_t *n)
+{
+	enum io_rc rc;
+	ssize_t r;
+
+	do
+		r = splice(t->fd, NULL, bp->wr, NULL, len,
+		    SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+	while (r == -1 && errno == EINTR);
+	rc = buf_splice_rc(r, t, n, TRANSPORT_WANT_READ);
+	bp->len += (uint32_t)*n;
+	return rc;
+}
+
+enum io_rc
+buf_splice_out(struct buf_pipe *bp, struct transport *t, size_t *n)
+{
+	enum io_rc rc;
+	ssize_t r;
+
+	assert(bp->len > 0 && "buf_splice_out() from an empty pipe");
+	do
+		r = splice(bp->rd, NULL, t->fd, NULL, bp->len,
+		    SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+	while (r == -1 && errno == EINTR);
+	rc = buf_splice_rc(r, t, n, TRANSPORT_WANT_WRITE);
+	if (rc == IO_EOF) {
+		/* Nothing moved although bytes were waiting: treat as full. */
+		t->want = TRANSPORT_WANT_WRITE;
+		rc = IO_AGAIN;
+	}
+	bp->len -= (uint32_t)*n;
+	/* As with send(), a short splice means the socket is full. */
+	if (rc == IO_OK && bp->len > 0) {
+		t->want = TRANSPORT_WANT_WRITE;
+		rc = IO_AGAIN;
+	}
 	return rc;
 }

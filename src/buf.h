@@ -90,4 +90,55 @@ buf_tail_room(const struct buf *b, const struct buf_pool *p)
 /* Drop any pending bytes and give the block back to P. */
 void buf_release(struct buf *b, struct buf_pool *p);
 
+/*
+ * A pipe used as a buffer for splice(2): bytes go socket -> pipe -> socket
+ * without a copy to user space (HAProxy's splicing). Like blocks, pipes are
+ * taken for a bulk transfer and given back as soon as they are empty, so a
+ * few pipes serve every connection; unlike blocks they cost descriptors,
+ * which is why the pool has a hard cap.
+ */
+struct buf_pipe {
+	int rd, wr;            /* owned: the pipe's ends */
+	uint32_t len;          /* bytes in the pipe */
+	struct buf_pipe *next; /* private to buf.c: the free list */
+};
+
+struct buf_pipe_pool {
+	struct buf_pipe *free; /* private to buf.c: spare, empty pipes */
+	size_t nfree;          /* spare pipes */
+	size_t nopen;          /* pipes open, spare or in use */
+	size_t max_open;       /* cap on nopen: two descriptors each */
+	size_t max_free;       /* spares kept */
+	size_t size;           /* bytes a pipe holds (F_GETPIPE_SZ), 0 before the first */
+};
+
+/* An empty pool of at most MAX_OPEN pipes, keeping at most MAX_FREE spares. */
+void buf_pipe_pool_init(struct buf_pipe_pool *p, size_t max_open,
+    size_t max_free);
+
+/* Close the spare pipes; every pipe must have been put back. */
+void buf_pipe_pool_fini(struct buf_pipe_pool *p);
+
+/*
+ * An empty pipe from P: a spare, or a new one while under the cap. NULL
+ * when none can be had (cap, or pipe2() failing: out of descriptors); the
+ * caller then copies through a buffer instead.
+ */
+struct buf_pipe *buf_pipe_get(struct buf_pipe_pool *p);
+
+/* Give BP back to P: kept as a spare if empty and wanted, else closed. */
+void buf_pipe_put(struct buf_pipe_pool *p, struct buf_pipe *bp);
+
+/*
+ * splice(2) up to LEN bytes from the socket of transport T into BP, or
+ * (buf_splice_out) all of BP into T's socket; as buf_read()/buf_write():
+ * *N is the count, the result is the io_rc, t->err holds the errno of an
+ * IO_ERROR. Only for transports whose descriptor carries the raw stream
+ * (transport_ops.splice).
+ */
+enum io_rc buf_splice_in(struct buf_pipe *bp, struct transport *t,
+    size_t len, size_t *n);
+enum io_rc buf_splice_out(struct buf_pipe *bp, struct transport *t,
+    size_t *n);
+
 #endif /* PORTY_BUF_H */

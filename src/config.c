@@ -759,7 +759,7 @@ static void
 load_main_route(struct loader *ld, const struct config_overrides *ov)
 {
 	struct config *cfg = ld->cfg;
-	size_t lp, tp, ta;
+	size_t lp = 0, tp = 0, ta = 0;
 	struct route *r, main_r;
 	struct pos at;
 

@@ -208,21 +208,17 @@ conn_close(struct conn *c, enum conn_end end, const char *why)
 {
 	struct conn_owner *o = c->owner;
 	struct ev_loop *loop = o->loop;
-	char text[256];
 	int i;
 
 	conn_set_state(c, CONN_CLOSED);
-	if (why == NULL && c->err != 0) {
-		/* An I/O failure seen earlier, while the rest was flushed. */
-		snprintf(text, sizeof(text), "%s: %s", c->err_what,
-		    strerror(c->err));
-		why = text;
-		end = CONN_END_ERROR;
-	}
 	ev_timer_stop(loop, &c->timer);
 	for (i = 0; i < 2; i++) {
 		conn_detach(c, (enum conn_side)i);
 		buf_release(&c->side[i].in, o->pool);
+		if (c->side[i].pipe != NULL) {
+			buf_pipe_put(o->pipes, c->side[i].pipe);
+			c->side[i].pipe = NULL;
+		}
 	}
 	conn_log_end(c, end, why);
 

@@ -49,7 +49,8 @@ enum conn_side {
 enum conn_end {
 	CONN_END_DONE = 0, /* both directions finished */
 	CONN_END_TIMEOUT,  /* idle timeout or shutdown deadline: not an error */
-	CONN_END_ERROR,    /* connect failed, reset, out of memory: always logged */
+	CONN_END_ABORT,    /* the client reset or vanished: its business, not an error */
+	CONN_END_ERROR,    /* connect failed, upstream reset, no memory: always logged */
 };
 
 /* A step that continues a connection (the owner's start and connected hooks). */
@@ -67,6 +68,7 @@ struct conn_owner {
 	struct ev_loop *loop;            /* borrowed */
 	const struct route *route;       /* borrowed: config outlives every conn */
 	struct buf_pool *pool;           /* borrowed: blocks of buffer_size_kb */
+	struct buf_pipe_pool *pipes;     /* borrowed: for splice(2); NULL: never */
 	const struct upstream *upstream; /* borrowed: TCP mode's target */
 	const char *target;              /* borrowed: target as "host:port" for logs */
 	bool log;                        /* access-log each connection */
@@ -83,8 +85,10 @@ struct half {
 	struct transport tp; /* owned: fd, and the TLS state later */
 	ev_io rd, wr;        /* embedded; data points to the conn */
 	struct buf in;       /* owned: read here, not yet written to the peer */
+	struct buf_pipe *pipe; /* owned: spliced from here, not yet to the peer */
 	unsigned eof : 1;     /* read the end of this side's stream (or it broke) */
 	unsigned shut_wr : 1; /* nothing more will be written to this side */
+	unsigned bulk : 1;    /* private to relay.c: the last read filled a buffer */
 };
 
 /*
@@ -101,10 +105,10 @@ struct conn {
 	uint64_t bytes_out;       /* written to the client */
 	struct conn_owner *owner; /* borrowed: outlives the conn */
 	struct conn *prev, *next; /* private to conn.c: owner->conns */
-	const char *err_what;     /* first I/O failure: "upstream read", ... */
-	int err;                  /* its errno */
+	int err;                  /* private to relay.c: first I/O failure's errno */
 	enum conn_state state;
-	int up_err;               /* private to upstream.c: last connect errno */
+	uint8_t err_side;         /* private to relay.c: the side that failed */
+	uint8_t err_write;        /* private to relay.c: it failed writing */
 	uint16_t up_attempt;      /* private to upstream.c: attempts started */
 	uint8_t up_addr;          /* private to upstream.c: address index */
 	uint8_t up_backoff;       /* private to upstream.c: the timer is a backoff */
@@ -145,10 +149,10 @@ void conn_timer(struct conn *c, ev_tstamp after,
 
 /*
  * The one teardown: stop the watchers and the timer, close both transports,
- * return the buffers, log the end (WHY, or the recorded I/O failure, is the
- * error text; NULL and none recorded for a normal end), unlink from the
- * owner, free C, then tell the owner. C is gone afterwards: call it last
- * and return.
+ * return the buffers, log the end (WHY is the error text, NULL for a normal
+ * end; at log_level none only CONN_END_ERROR is logged, rate-limited),
+ * unlink from the owner, free C, then tell the owner. C is gone afterwards:
+ * call it last and return.
  */
 void conn_close(struct conn *c, enum conn_end end, const char *why);
 

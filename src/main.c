@@ -566,11 +566,11 @@ main(int argc, char **argv)
 		fputs(usage_text, stdout);
 		return EXIT_OK;
 	case CMD_CHECK:
-		return cmd_check(&cli);
+		return (int)cmd_check(&cli);
 	case CMD_GENERATE:
-		return cmd_generate(&cli);
+		return (int)cmd_generate(&cli);
 	case CMD_START:
 		break;
 	}
-	return cmd_start(&cli);
+	return (int)cmd_start(&cli);
 }

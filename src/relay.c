@@ -6,23 +6,32 @@
 
 #include <errno.h>
 #include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
 
 #include "config.h"
 
+static const char *const relay_side_names[] = {
+	[CONN_CLIENT] = "client",
+	[CONN_UPSTREAM] = "upstream",
+};
+
 /*
- * Side S cannot be used any more (reset, broken pipe, no memory): record
- * why, stop reading and writing it, and drop what was waiting to be written
- * to it. What was read from it is still delivered (relay_settle()).
+ * Side S cannot be used any more (reset, broken pipe, no memory) after
+ * ERR while writing to it (WRITE) or reading it: record the first failure,
+ * stop reading and writing S, and drop what was waiting to be written to
+ * it. What was read from it is still delivered (relay_settle()).
  */
 static void
-relay_break(struct conn *c, enum conn_side s, const char *what, int err)
+relay_break(struct conn *c, enum conn_side s, bool write, int err)
 {
 	struct half *h = &c->side[s], *peer = &c->side[!s];
 	struct ev_loop *loop = c->owner->loop;
 
 	if (c->err == 0) {
 		c->err = err != 0 ? err : EIO;
-		c->err_what = what;
+		c->err_side = (uint8_t)s;
+		c->err_write = write;
 	}
 	h->eof = 1;
 	h->shut_wr = 1;
@@ -60,6 +69,23 @@ relay_settle(struct conn *c, enum conn_side from)
 	}
 }
 
+/* Both directions are done: close, naming the I/O failure if there was one. */
+static void
+relay_end(struct conn *c)
+{
+	char why[128];
+
+	if (c->err == 0) {
+		conn_close(c, CONN_END_DONE, NULL);
+		return;
+	}
+	snprintf(why, sizeof(why), "%s %s: %s", relay_side_names[c->err_side],
+	    c->err_write ? "write" : "read", strerror(c->err));
+	/* A client that resets is not porty's or the backend's failure. */
+	conn_close(c,
+	    c->err_side == CONN_CLIENT ? CONN_END_ABORT : CONN_END_ERROR, why);
+}
+
 void
 relay_pump(struct conn *c, enum conn_side from)
 {
@@ -82,9 +108,7 @@ relay_pump(struct conn *c, enum conn_side from)
 			if (rc == IO_AGAIN) {
 				dst_full = true;
 			} else if (rc == IO_ERROR) {
-				relay_break(c, (enum conn_side)!from,
-				    from == CONN_CLIENT ? "upstream write"
-							: "client write",
+				relay_break(c, (enum conn_side)!from, true,
 				    dst->tp.err);
 				break;
 			}
@@ -109,9 +133,7 @@ relay_pump(struct conn *c, enum conn_side from)
 		} else if (rc == IO_EOF) {
 			src->eof = 1;
 		} else {
-			relay_break(c, from,
-			    from == CONN_CLIENT ? "client read" : "upstream read",
-			    src->tp.err);
+			relay_break(c, from, false, src->tp.err);
 		}
 	}
 
@@ -121,7 +143,7 @@ relay_pump(struct conn *c, enum conn_side from)
 	relay_settle(c, from);
 	relay_settle(c, (enum conn_side)!from);
 	if (c->side[CONN_CLIENT].shut_wr && c->side[CONN_UPSTREAM].shut_wr)
-		conn_close(c, CONN_END_DONE, NULL);
+		relay_end(c);
 }
 
 static void

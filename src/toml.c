@@ -21,12 +21,12 @@
 #define TOML_MAX_DEPTH 128
 
 /* How a table or array came to be; kept in toml_value.flags. */
-#define TOML_F_IMPLICIT 0x01u /* table named only as a parent in [a.b] */
-#define TOML_F_HEADER	0x02u /* table defined by [header] or [[header]] */
-#define TOML_F_DOTTED	0x04u /* table defined by dotted keys a.b = v */
-#define TOML_F_INLINE	0x08u /* inline table { }: sealed once closed */
-#define TOML_F_AOT	0x10u /* array created by [[header]] */
-#define TOML_F_KINDS 0xffu
+#define TOML_F_IMPLICIT  0x01u /* table named only as a parent in [a.b] */
+#define TOML_F_HEADER    0x02u /* table defined by [header] or [[header]] */
+#define TOML_F_DOTTED    0x04u /* table defined by dotted keys a.b = v */
+#define TOML_F_INLINE    0x08u /* inline table { }: sealed once closed */
+#define TOML_F_AOT       0x10u /* array created by [[header]] */
+#define TOML_F_KINDS     0xffu
 #define TOML_DEPTH_SHIFT 8 /* flags >> this: nesting depth, root = 0 */
 
 /* A growable byte string (NUL-terminated when handed out). */
@@ -98,7 +98,7 @@ parser_locate(struct parser *p, const char *at, int *line, int *col)
 }
 
 static void parser_vfail(struct parser *p, int line, int col, const char *fmt,
-    va_list ap) PORTY_PRINTF(4, 0);
+			 va_list ap) PORTY_PRINTF(4, 0);
 
 /* Record the first error only: later ones are consequences of it. */
 static void
@@ -118,8 +118,8 @@ parser_vfail(struct parser *p, int line, int col, const char *fmt, va_list ap)
 		vsnprintf(p->errbuf + n, p->errlen - (size_t)n, fmt, ap);
 }
 
-static int parser_fail_at(struct parser *p, int line, int col,
-    const char *fmt, ...) PORTY_PRINTF(4, 5);
+static int parser_fail_at(struct parser *p, int line, int col, const char *fmt,
+			  ...) PORTY_PRINTF(4, 5);
 
 /* Report an error at LINE:COL; returns -1 for the caller to pass on. */
 static int
@@ -179,8 +179,8 @@ parser_found(const struct parser *p, const char *at, char *buf, size_t size)
 		return buf;
 	}
 	/* the document is valid UTF-8 by now: show the whole character */
-	for (n = 1; at + n < p->end && n < 4 &&
-	     ((unsigned char)at[n] & 0xc0) == 0x80;
+	for (n = 1;
+	     at + n < p->end && n < 4 && ((unsigned char)at[n] & 0xc0) == 0x80;
 	     n++)
 		;
 	snprintf(buf, size, "'%.*s'", (int)n, at);
@@ -191,7 +191,7 @@ static bool
 is_bare_char(char c)
 {
 	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-	    (c >= '0' && c <= '9') || c == '_' || c == '-';
+	       (c >= '0' && c <= '9') || c == '_' || c == '-';
 }
 
 static bool
@@ -394,16 +394,17 @@ parser_check_text(struct parser *p)
 				q += 2;
 				continue;
 			}
-			return parser_fail(p, q,
+			return parser_fail(
+			    p, q,
 			    "carriage return not followed by a line feed");
 		}
 		if (c < 0x80)
-			return parser_fail(p, q,
-			    "control character U+%04X is not allowed", c);
+			return parser_fail(
+			    p, q, "control character U+%04X is not allowed", c);
 		n = utf8_len(q, p->end);
 		if (n == 0)
-			return parser_fail(p, q,
-			    "invalid UTF-8 (byte 0x%02X)", c);
+			return parser_fail(p, q, "invalid UTF-8 (byte 0x%02X)",
+					   c);
 		q += n;
 	}
 	return 0;
@@ -447,12 +448,12 @@ value_new(struct parser *p, enum toml_type type, const char *at)
 /* Set kind FLAGS and DEPTH on the new container V; -1 if too deep. */
 static int
 container_check(struct parser *p, struct toml_value *v, unsigned flags,
-    unsigned depth)
+		unsigned depth)
 {
 	if (depth > TOML_MAX_DEPTH) {
 		parser_fail_at(p, v->line, v->col,
-		    "tables and arrays nested deeper than %d levels",
-		    TOML_MAX_DEPTH);
+			       "tables and arrays nested deeper than %d levels",
+			       TOML_MAX_DEPTH);
 		toml_free(v);
 		return -1;
 	}
@@ -463,7 +464,7 @@ container_check(struct parser *p, struct toml_value *v, unsigned flags,
 /* A new table or array at LINE:COL with FLAGS and DEPTH, or NULL. */
 static struct toml_value *
 container_new(struct parser *p, enum toml_type type, unsigned flags,
-    unsigned depth, int line, int col)
+	      unsigned depth, int line, int col)
 {
 	struct toml_value *v = value_new_at(p, type, line, col);
 
@@ -472,6 +473,10 @@ container_new(struct parser *p, enum toml_type type, unsigned flags,
 	return v;
 }
 
+/*
+ * Free V and everything it owns (keys, strings, children). Recursion is
+ * bounded: toml_parse() never builds a tree deeper than TOML_MAX_DEPTH.
+ */
 void
 toml_free(struct toml_value *v)
 {
@@ -542,8 +547,8 @@ index_hash(const struct toml_value *t, const char *key, size_t len)
 
 /* The item of table T named KEY, or NULL. */
 static struct toml_kv *
-table_find(const struct parser *p, const struct toml_value *t,
-    const char *key, size_t len)
+table_find(const struct parser *p, const struct toml_value *t, const char *key,
+	   size_t len)
 {
 	uint64_t h;
 	size_t i, mask;
@@ -612,7 +617,7 @@ index_add(struct parser *p, const struct toml_value *t, size_t idx)
  */
 static struct toml_kv *
 table_add(struct parser *p, struct toml_value *t, const struct keypart *k,
-    struct toml_value *v)
+	  struct toml_value *v)
 {
 	struct toml_kv *kv;
 
@@ -734,7 +739,8 @@ parse_escape(struct parser *p, struct strbuf *out, bool multiline)
 	if (multiline && (c == ' ' || c == '\t' || c == '\n' || c == '\r')) {
 		skip_ws(p);
 		if (!skip_newline(p))
-			return parser_fail(p, bs,
+			return parser_fail(
+			    p, bs,
 			    "a '\\' followed by whitespace must end the line");
 		for (;;) {
 			skip_ws(p);
@@ -770,20 +776,23 @@ parse_escape(struct parser *p, struct strbuf *out, bool multiline)
 			int d = q < p->end ? hex_value(*q) : -1;
 
 			if (d < 0)
-				return parser_fail(p, q,
+				return parser_fail(
+				    p, q,
 				    "expected %d hex digits after '\\%c', "
 				    "found %s",
-				    n, c, parser_found(p, q, found,
-				        sizeof(found)));
+				    n, c,
+				    parser_found(p, q, found, sizeof(found)));
 			cp = (cp << 4) | (uint32_t)d;
 		}
 		if (cp >= 0xd800 && cp <= 0xdfff)
-			return parser_fail(p, bs,
+			return parser_fail(
+			    p, bs,
 			    "'\\%c%.*s' is a surrogate code point, not a "
 			    "character",
 			    c, n, p->p + 1);
 		if (cp > 0x10ffff)
-			return parser_fail(p, bs,
+			return parser_fail(
+			    p, bs,
 			    "'\\%c%.*s' is beyond U+10FFFF, the last code "
 			    "point",
 			    c, n, p->p + 1);
@@ -793,12 +802,13 @@ parse_escape(struct parser *p, struct strbuf *out, bool multiline)
 		return 0;
 	default:
 		if (c > ' ' && c < 0x7f)
-			return parser_fail(p, bs,
+			return parser_fail(
+			    p, bs,
 			    "invalid escape sequence '\\%c' (valid: \\b \\t "
 			    "\\n \\f \\r \\\" \\\\ \\uXXXX \\UXXXXXXXX)",
 			    c);
 		return parser_fail(p, bs, "invalid escape: '\\' followed by %s",
-		    parser_found(p, p->p, found, sizeof(found)));
+				   parser_found(p, p->p, found, sizeof(found)));
 	}
 	p->p++;
 	if (strbuf_add(out, &c, 1) < 0)
@@ -845,9 +855,9 @@ parse_line_string(struct parser *p, struct strbuf *out)
 			continue;
 		}
 		return parser_fail(p, p->p,
-		    "expected %s to close the string, found %s",
-		    quote == '"' ? "'\"'" : "\"'\"",
-		    parser_found(p, p->p, found, sizeof(found)));
+				   "expected %s to close the string, found %s",
+				   quote == '"' ? "'\"'" : "\"'\"",
+				   parser_found(p, p->p, found, sizeof(found)));
 	}
 }
 
@@ -874,7 +884,8 @@ parse_ml_string(struct parser *p, struct strbuf *out)
 			int line, col;
 
 			parser_locate(p, open, &line, &col);
-			return parser_fail(p, p->p,
+			return parser_fail(
+			    p, p->p,
 			    "expected %s to close the multi-line string "
 			    "opened at %d:%d, found end of file",
 			    quote == '"' ? "'\"\"\"'" : "\"'''\"", line, col);
@@ -892,7 +903,8 @@ parse_ml_string(struct parser *p, struct strbuf *out)
 				;
 			if (n >= 3) {
 				if (n > 5)
-					return parser_fail(p, p->p + 5,
+					return parser_fail(
+					    p, p->p + 5,
 					    "too many quotes: at most two may "
 					    "precede the closing delimiter");
 				n -= 3;
@@ -933,15 +945,16 @@ parse_simple_key(struct parser *p)
 	parser_locate(p, at, &k->line, &k->col);
 	if (at < p->end && (*at == '"' || *at == '\'')) {
 		if (looking_at(p, "\"\"\"", 3) || looking_at(p, "'''", 3))
-			return parser_fail(p, at,
-			    "a key cannot be a multi-line string");
+			return parser_fail(
+			    p, at, "a key cannot be a multi-line string");
 		if (parse_line_string(p, &p->keybuf) < 0)
 			return -1;
 	} else {
 		while (p->p < p->end && is_bare_char(*p->p))
 			p->p++;
 		if (p->p == at)
-			return parser_fail(p, at,
+			return parser_fail(
+			    p, at,
 			    "expected a key (letters, digits, '_', '-' or a "
 			    "quoted string), found %s",
 			    parser_found(p, at, found, sizeof(found)));
@@ -965,8 +978,8 @@ parse_key(struct parser *p)
 	for (;;) {
 		if (p->nkeys == TOML_MAX_DEPTH)
 			return parser_fail(p, p->p,
-			    "dotted key with more than %d parts",
-			    TOML_MAX_DEPTH);
+					   "dotted key with more than %d parts",
+					   TOML_MAX_DEPTH);
 		if (parse_simple_key(p) < 0)
 			return -1;
 		skip_ws(p);
@@ -994,8 +1007,9 @@ scan_digits(struct parser *p, const char **qp, int base, const char *what)
 		int d = q < p->end ? hex_value(*q) : -1;
 
 		if (d < 0 || d >= base)
-			return parser_fail(p, q, "expected a digit%s, found %s",
-			    what, parser_found(p, q, found, sizeof(found)));
+			return parser_fail(
+			    p, q, "expected a digit%s, found %s", what,
+			    parser_found(p, q, found, sizeof(found)));
 		q++;
 		while (q < p->end) {
 			d = hex_value(*q);
@@ -1027,14 +1041,14 @@ check_value_end(struct parser *p, const char *q, const char *what)
 
 	if (q < p->end && is_number_tail(*q))
 		return parser_fail(p, q, "invalid %s: unexpected %s", what,
-		    parser_found(p, q, found, sizeof(found)));
+				   parser_found(p, q, found, sizeof(found)));
 	return 0;
 }
 
 /* Integer from digits at Q..END of BASE (underscores skipped) into *OUT. */
 static int
-integer_value(struct parser *p, const char *at, const char *q,
-    const char *end, int base, bool neg, int64_t *out)
+integer_value(struct parser *p, const char *at, const char *q, const char *end,
+	      int base, bool neg, int64_t *out)
 {
 	uint64_t limit = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
 	uint64_t v = 0;
@@ -1047,8 +1061,8 @@ integer_value(struct parser *p, const char *at, const char *q,
 			continue;
 		d = (uint64_t)hex_value(*q);
 		if (v > (limit - d) / b)
-			return parser_fail(p, at,
-			    "integer out of range (64-bit signed)");
+			return parser_fail(
+			    p, at, "integer out of range (64-bit signed)");
 		v = v * b + d;
 	}
 	if (neg)
@@ -1075,7 +1089,7 @@ parse_number(struct parser *p, struct toml_value *v)
 		if ((size_t)(p->end - q) >= 3 && memcmp(q, "inf", 3) == 0) {
 			v->u.f = neg ? -HUGE_VAL : HUGE_VAL;
 		} else if ((size_t)(p->end - q) >= 3 &&
-		    memcmp(q, "nan", 3) == 0) {
+			   memcmp(q, "nan", 3) == 0) {
 			v->u.f = neg ? -NAN : NAN;
 		} else {
 			return fail_no_value(p, at);
@@ -1090,15 +1104,16 @@ parse_number(struct parser *p, struct toml_value *v)
 		int base = q[1] == 'x' ? 16 : q[1] == 'o' ? 8 : 2;
 
 		if (q != at)
-			return parser_fail(p, at,
+			return parser_fail(
+			    p, at,
 			    "a sign is not allowed on hexadecimal, octal or "
 			    "binary integers");
 		q += 2;
 		digits = q;
 		if (scan_digits(p, &q, base,
-		        base == 16   ? " after 0x"
-		        : base == 8  ? " after 0o"
-		                     : " after 0b") < 0)
+				base == 16  ? " after 0x"
+				: base == 8 ? " after 0o"
+					    : " after 0b") < 0)
 			return -1;
 		if (check_value_end(p, q, "integer") < 0)
 			return -1;
@@ -1148,8 +1163,7 @@ parse_number(struct parser *p, struct toml_value *v)
 
 /* Exactly N digits at *QP into *OUT, advancing *QP. */
 static int
-scan_fixed(struct parser *p, const char **qp, int n, int *out,
-    const char *what)
+scan_fixed(struct parser *p, const char **qp, int n, int *out, const char *what)
 {
 	const char *q = *qp;
 	char found[32];
@@ -1157,9 +1171,9 @@ scan_fixed(struct parser *p, const char **qp, int n, int *out,
 
 	for (i = 0; i < n; i++, q++) {
 		if (q >= p->end || !is_digit(*q))
-			return parser_fail(p, q,
-			    "expected %d digits for the %s, found %s", n, what,
-			    parser_found(p, q, found, sizeof(found)));
+			return parser_fail(
+			    p, q, "expected %d digits for the %s, found %s", n,
+			    what, parser_found(p, q, found, sizeof(found)));
 		v = v * 10 + (*q - '0');
 	}
 	*qp = q;
@@ -1175,7 +1189,8 @@ scan_sep(struct parser *p, const char **qp, char sep, const char *what)
 
 	if (*qp >= p->end || **qp != sep)
 		return parser_fail(p, *qp, "expected '%c' %s, found %s", sep,
-		    what, parser_found(p, *qp, found, sizeof(found)));
+				   what,
+				   parser_found(p, *qp, found, sizeof(found)));
 	(*qp)++;
 	return 0;
 }
@@ -1184,7 +1199,7 @@ static int
 days_in_month(int year, int month)
 {
 	static const int days[] = {31, 28, 31, 30, 31, 30,
-	    31, 31, 30, 31, 30, 31};
+				   31, 31, 30, 31, 30, 31};
 
 	if (month == 2 &&
 	    (year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)))
@@ -1203,27 +1218,28 @@ scan_time(struct parser *p, const char **qp, struct toml_datetime *dt)
 	    scan_sep(p, &q, ':', "after the hour") < 0 ||
 	    scan_fixed(p, &q, 2, &dt->minute, "minute") < 0 ||
 	    scan_sep(p, &q, ':', "after the minute (seconds are required)") <
-	        0 ||
+		0 ||
 	    scan_fixed(p, &q, 2, &dt->second, "second") < 0)
 		return -1;
 	if (dt->hour > 23)
 		return parser_fail(p, at, "hour %02d out of range (00-23)",
-		    dt->hour);
+				   dt->hour);
 	if (dt->minute > 59)
-		return parser_fail(p, at + 3,
-		    "minute %02d out of range (00-59)", dt->minute);
+		return parser_fail(
+		    p, at + 3, "minute %02d out of range (00-59)", dt->minute);
 	if (dt->second > 60)
-		return parser_fail(p, at + 6,
-		    "second %02d out of range (00-60)", dt->second);
+		return parser_fail(
+		    p, at + 6, "second %02d out of range (00-60)", dt->second);
 	if (q < p->end && *q == '.') {
 		q++;
 		if (q >= p->end || !is_digit(*q))
-			return parser_fail(p, q,
-			    "expected a digit after '.' in the time");
+			return parser_fail(
+			    p, q, "expected a digit after '.' in the time");
 		for (; q < p->end && is_digit(*q); q++) {
 			/* digits past nanoseconds are dropped */
 			if (digits < 9) {
-				dt->nanosecond = dt->nanosecond * 10 + (*q - '0');
+				dt->nanosecond =
+				    dt->nanosecond * 10 + (*q - '0');
 				digits++;
 			}
 		}
@@ -1241,7 +1257,7 @@ parse_datetime(struct parser *p, struct toml_value *v)
 {
 	struct toml_datetime *dt = &v->u.dt;
 	const char *q = p->p, *at = p->p;
-	int oh, om;
+	int oh = 0, om = 0;
 
 	if (q + 2 < p->end && q[2] == ':') {
 		if (scan_time(p, &q, dt) < 0)
@@ -1258,14 +1274,14 @@ parse_datetime(struct parser *p, struct toml_value *v)
 		return -1;
 	if (dt->month < 1 || dt->month > 12)
 		return parser_fail(p, at + 5, "month %02d out of range (01-12)",
-		    dt->month);
+				   dt->month);
 	if (dt->day < 1 || dt->day > days_in_month(dt->year, dt->month))
 		return parser_fail(p, at + 8,
-		    "day %02d out of range for %04d-%02d", dt->day, dt->year,
-		    dt->month);
+				   "day %02d out of range for %04d-%02d",
+				   dt->day, dt->year, dt->month);
 	v->type = TOML_DATE_LOCAL;
 	if (q < p->end && (*q == 'T' || *q == 't' ||
-	                      (*q == ' ' && q + 1 < p->end && is_digit(q[1])))) {
+			   (*q == ' ' && q + 1 < p->end && is_digit(q[1])))) {
 		q++;
 		if (scan_time(p, &q, dt) < 0)
 			return -1;
@@ -1282,9 +1298,10 @@ parse_datetime(struct parser *p, struct toml_value *v)
 			    scan_fixed(p, &q, 2, &om, "offset minute") < 0)
 				return -1;
 			if (oh > 23 || om > 59)
-				return parser_fail(p, off,
-				    "offset %.6s out of range", off);
-			dt->offset_minutes = (oh * 60 + om) * (*off == '-' ? -1 : 1);
+				return parser_fail(
+				    p, off, "offset %.6s out of range", off);
+			dt->offset_minutes =
+			    (oh * 60 + om) * (*off == '-' ? -1 : 1);
 			v->type = TOML_DATETIME;
 		}
 	}
@@ -1327,7 +1344,8 @@ parse_array(struct parser *p, unsigned depth)
 		}
 		if (p->p < p->end && *p->p == ']')
 			break;
-		parser_fail(p, p->p,
+		parser_fail(
+		    p, p->p,
 		    "expected ',' or ']' after an array element, found %s",
 		    parser_found(p, p->p, found, sizeof(found)));
 		goto fail;
@@ -1356,14 +1374,16 @@ parse_inline_table(struct parser *p, unsigned depth)
 	for (;;) {
 		skip_ws(p);
 		if (p->p < p->end && *p->p == '}') {
-			parser_fail(p, p->p, "trailing comma not allowed in "
-			                     "an inline table");
+			parser_fail(p, p->p,
+				    "trailing comma not allowed in "
+				    "an inline table");
 			goto fail;
 		}
 		if (p->p < p->end && (*p->p == '\n' || *p->p == '\r')) {
-			parser_fail(p, p->p, "expected a key, found end of "
-			                     "line (an inline table must be "
-			                     "on one line)");
+			parser_fail(p, p->p,
+				    "expected a key, found end of "
+				    "line (an inline table must be "
+				    "on one line)");
 			goto fail;
 		}
 		if (parse_keyval(p, t) < 0)
@@ -1375,7 +1395,8 @@ parse_inline_table(struct parser *p, unsigned depth)
 		}
 		if (p->p < p->end && *p->p == '}')
 			break;
-		parser_fail(p, p->p,
+		parser_fail(
+		    p, p->p,
 		    "expected ',' or '}' after a key/value pair in an inline "
 		    "table, found %s",
 		    parser_found(p, p->p, found, sizeof(found)));
@@ -1402,12 +1423,13 @@ fail_no_value(struct parser *p, const char *at)
 		q++;
 	if (q - at > 1)
 		return parser_fail(p, at, "expected a value, found '%.*s'%s",
-		    (int)(q - at), at,
-		    (*at >= 'a' && *at <= 'z') || (*at >= 'A' && *at <= 'Z')
-		        ? " (strings must be quoted)"
-		        : "");
+				   (int)(q - at), at,
+				   (*at >= 'a' && *at <= 'z') ||
+					   (*at >= 'A' && *at <= 'Z')
+				       ? " (strings must be quoted)"
+				       : "");
 	return parser_fail(p, at, "expected a value, found %s",
-	    parser_found(p, at, found, sizeof(found)));
+			   parser_found(p, at, found, sizeof(found)));
 }
 
 /* The value at p->p, at nesting DEPTH if it is an array or table. */
@@ -1453,12 +1475,11 @@ parse_value(struct parser *p, unsigned depth)
 		p->p += 5;
 		rc = check_value_end(p, p->p, "boolean");
 	} else if (p->end - at >= 3 && is_digit(at[0]) && is_digit(at[1]) &&
-	    (at[2] == ':' ||
-	        (p->end - at >= 5 && is_digit(at[2]) && is_digit(at[3]) &&
-	            at[4] == '-'))) {
+		   (at[2] == ':' || (p->end - at >= 5 && is_digit(at[2]) &&
+				     is_digit(at[3]) && at[4] == '-'))) {
 		rc = parse_datetime(p, v);
 	} else if (is_digit(c) || c == '+' || c == '-' || c == 'i' ||
-	    c == 'n') {
+		   c == 'n') {
 		rc = parse_number(p, v);
 	} else {
 		rc = fail_no_value(p, at);
@@ -1484,7 +1505,7 @@ kind_phrase(const struct toml_value *v)
 		return v->flags & TOML_F_INLINE ? "an inline table" : "a table";
 	case TOML_ARRAY:
 		return v->flags & TOML_F_AOT ? "an array of tables"
-		                             : "an array";
+					     : "an array";
 	case TOML_STRING:
 		return "a string";
 	case TOML_INTEGER:
@@ -1525,7 +1546,7 @@ walk_dotted(struct parser *p, struct toml_value *t)
 		kv = table_find(p, t, p->keybuf.ptr + k->off, k->len);
 		if (kv == NULL) {
 			v = container_new(p, TOML_TABLE, TOML_F_DOTTED,
-			    value_depth(t) + 1, k->line, k->col);
+					  value_depth(t) + 1, k->line, k->col);
 			if (v == NULL || table_add(p, t, k, v) == NULL)
 				return NULL;
 			t = v;
@@ -1534,21 +1555,24 @@ walk_dotted(struct parser *p, struct toml_value *t)
 		v = kv->value;
 		parser_keyname(p, i + 1, name, sizeof(name));
 		if (v->type != TOML_TABLE) {
-			parser_fail_at(p, k->line, k->col,
+			parser_fail_at(
+			    p, k->line, k->col,
 			    "key \"%s\" is already %s (defined at %d:%d), "
 			    "not a table",
 			    name, kind_phrase(v), kv->line, kv->col);
 			return NULL;
 		}
 		if (v->flags & TOML_F_INLINE) {
-			parser_fail_at(p, k->line, k->col,
+			parser_fail_at(
+			    p, k->line, k->col,
 			    "cannot add keys to inline table \"%s\" (defined "
 			    "at %d:%d): inline tables are complete",
 			    name, v->line, v->col);
 			return NULL;
 		}
 		if (v->flags & TOML_F_HEADER) {
-			parser_fail_at(p, k->line, k->col,
+			parser_fail_at(
+			    p, k->line, k->col,
 			    "cannot add keys to table \"%s\" with dotted keys: "
 			    "it is defined by a header at %d:%d",
 			    name, v->line, v->col);
@@ -1578,8 +1602,10 @@ parse_keyval(struct parser *p, struct toml_value *t)
 	if (parse_key(p) < 0)
 		return -1;
 	if (p->p >= p->end || *p->p != '=')
-		return parser_fail(p, p->p, "expected '=' after key \"%s\", "
-		                            "found %s",
+		return parser_fail(
+		    p, p->p,
+		    "expected '=' after key \"%s\", "
+		    "found %s",
 		    parser_keyname(p, p->nkeys, name, sizeof(name)),
 		    parser_found(p, p->p, found, sizeof(found)));
 	p->p++;
@@ -1590,7 +1616,8 @@ parse_keyval(struct parser *p, struct toml_value *t)
 	k = &p->keys[p->nkeys - 1];
 	kv = table_find(p, target, p->keybuf.ptr + k->off, k->len);
 	if (kv != NULL)
-		return parser_fail_at(p, k->line, k->col,
+		return parser_fail_at(
+		    p, k->line, k->col,
 		    "duplicate key \"%s\" (first defined at %d:%d)",
 		    parser_keyname(p, p->nkeys, name, sizeof(name)), kv->line,
 		    kv->col);
@@ -1627,7 +1654,7 @@ walk_header(struct parser *p, int line, int col)
 		kv = table_find(p, t, p->keybuf.ptr + k->off, k->len);
 		if (kv == NULL) {
 			v = container_new(p, TOML_TABLE, TOML_F_IMPLICIT,
-			    value_depth(t) + 1, line, col);
+					  value_depth(t) + 1, line, col);
 			if (v == NULL || table_add(p, t, k, v) == NULL)
 				return NULL;
 			t = v;
@@ -1640,14 +1667,16 @@ walk_header(struct parser *p, int line, int col)
 		}
 		parser_keyname(p, i + 1, name, sizeof(name));
 		if (v->type != TOML_TABLE) {
-			parser_fail_at(p, k->line, k->col,
+			parser_fail_at(
+			    p, k->line, k->col,
 			    "key \"%s\" is already %s (defined at %d:%d), "
 			    "not a table",
 			    name, kind_phrase(v), kv->line, kv->col);
 			return NULL;
 		}
 		if (v->flags & TOML_F_INLINE) {
-			parser_fail_at(p, k->line, k->col,
+			parser_fail_at(
+			    p, k->line, k->col,
 			    "cannot add to inline table \"%s\" (defined at "
 			    "%d:%d): inline tables are complete",
 			    name, v->line, v->col);
@@ -1677,8 +1706,8 @@ parse_header(struct parser *p)
 	if (parse_key(p) < 0)
 		return -1;
 	if (aot ? !looking_at(p, "]]", 2) : !looking_at(p, "]", 1))
-		return parser_fail(p, p->p,
-		    "expected '%s' after table name \"%s\", found %s",
+		return parser_fail(
+		    p, p->p, "expected '%s' after table name \"%s\", found %s",
 		    aot ? "]]" : "]",
 		    parser_keyname(p, p->nkeys, name, sizeof(name)),
 		    parser_found(p, p->p, found, sizeof(found)));
@@ -1690,10 +1719,9 @@ parse_header(struct parser *p)
 	parser_keyname(p, p->nkeys, name, sizeof(name));
 	kv = table_find(p, t, p->keybuf.ptr + k->off, k->len);
 	if (kv == NULL) {
-		v = container_new(p,
-		    aot ? TOML_ARRAY : TOML_TABLE,
-		    aot ? TOML_F_AOT : TOML_F_HEADER, value_depth(t) + 1, line,
-		    col);
+		v = container_new(p, aot ? TOML_ARRAY : TOML_TABLE,
+				  aot ? TOML_F_AOT : TOML_F_HEADER,
+				  value_depth(t) + 1, line, col);
 		if (v == NULL || table_add(p, t, k, v) == NULL)
 			return -1;
 		if (!aot) {
@@ -1705,7 +1733,8 @@ parse_header(struct parser *p)
 		v = kv->value;
 		if (aot) {
 			if (v->type != TOML_ARRAY || !(v->flags & TOML_F_AOT))
-				return parser_fail_at(p, k->line, k->col,
+				return parser_fail_at(
+				    p, k->line, k->col,
 				    "cannot define array of tables [[%s]]: "
 				    "key \"%s\" is already %s (defined at "
 				    "%d:%d)",
@@ -1713,7 +1742,7 @@ parse_header(struct parser *p)
 				    kv->col);
 			a = v;
 		} else if (v->type == TOML_TABLE &&
-		    (v->flags & TOML_F_IMPLICIT)) {
+			   (v->flags & TOML_F_IMPLICIT)) {
 			/* named before as a parent: defined here */
 			v->flags = (v->flags & ~TOML_F_KINDS) | TOML_F_HEADER;
 			v->line = line;
@@ -1723,18 +1752,21 @@ parse_header(struct parser *p)
 			p->cur = v;
 			return 0;
 		} else if (v->type == TOML_TABLE &&
-		    (v->flags & TOML_F_HEADER)) {
-			return parser_fail_at(p, k->line, k->col,
+			   (v->flags & TOML_F_HEADER)) {
+			return parser_fail_at(
+			    p, k->line, k->col,
 			    "table [%s] is defined twice (first at %d:%d)",
 			    name, v->line, v->col);
 		} else if (v->type == TOML_TABLE &&
-		    (v->flags & TOML_F_DOTTED)) {
-			return parser_fail_at(p, k->line, k->col,
+			   (v->flags & TOML_F_DOTTED)) {
+			return parser_fail_at(
+			    p, k->line, k->col,
 			    "cannot define table [%s]: it is already defined "
 			    "by dotted keys at %d:%d",
 			    name, kv->line, kv->col);
 		} else {
-			return parser_fail_at(p, k->line, k->col,
+			return parser_fail_at(
+			    p, k->line, k->col,
 			    "cannot define table [%s]: key \"%s\" is already "
 			    "%s (defined at %d:%d)",
 			    name, name, kind_phrase(v), kv->line, kv->col);
@@ -1742,7 +1774,7 @@ parse_header(struct parser *p)
 	}
 	/* [[a]]: a new table at the end of array a */
 	v = container_new(p, TOML_TABLE, TOML_F_HEADER, value_depth(a) + 1,
-	    line, col);
+			  line, col);
 	if (v == NULL)
 		return -1;
 	if (array_push(p, a, v) < 0) {
@@ -1777,8 +1809,8 @@ parse_document(struct parser *p)
 		skip_ws(p);
 		skip_comment(p);
 		if (p->p < p->end && !skip_newline(p))
-			return parser_fail(p, p->p,
-			    "expected end of line after %s, found %s",
+			return parser_fail(
+			    p, p->p, "expected end of line after %s, found %s",
 			    what ? what : "the comment",
 			    parser_found(p, p->p, found, sizeof(found)));
 	}
@@ -1788,9 +1820,15 @@ parse_document(struct parser *p)
 /* ------------------------------------------------------------------ */
 /* public functions                                                    */
 
+/*
+ * Parse LEN bytes of TEXT (a leading UTF-8 BOM is skipped). The caller owns
+ * the returned root table; TEXT is not referenced afterwards. On failure
+ * nothing is left allocated, ERRBUF (if ERRLEN > 0) holds the first error
+ * as "LINE:COL: message", and *LINE / *COL are set when not NULL.
+ */
 struct toml_value *
-toml_parse(const char *text, size_t len, char *errbuf, size_t errlen,
-    int *line, int *col)
+toml_parse(const char *text, size_t len, char *errbuf, size_t errlen, int *line,
+	   int *col)
 {
 	struct parser p;
 	struct toml_value *root = NULL;
@@ -1840,6 +1878,10 @@ out:
 	return root;
 }
 
+/*
+ * Linear search of T's items for KEY (compared as NUL-terminated, so keys
+ * holding NUL bytes are not found). The result is borrowed from T.
+ */
 const struct toml_value *
 toml_table_get(const struct toml_value *t, const char *key)
 {
@@ -1854,6 +1896,7 @@ toml_table_get(const struct toml_value *t, const char *key)
 	return NULL;
 }
 
+/* A static string naming TYPE as toml-test's tagged JSON does. */
 const char *
 toml_type_name(enum toml_type type)
 {

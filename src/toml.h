@@ -24,7 +24,8 @@ struct toml_datetime {
 	int year, month, day;       /* unused for TOML_TIME_LOCAL */
 	int hour, minute, second;   /* unused for TOML_DATE_LOCAL */
 	long nanosecond;            /* 0..999999999 */
-	int frac_digits;            /* digits written after the '.', 0 if none */
+	int frac_digits;            /* digits written after the '.', 0 if none
+	                               (at most 9: later digits are dropped) */
 	bool offset_z;              /* TOML_DATETIME: written as Z */
 	int offset_minutes;         /* TOML_DATETIME: offset east of UTC */
 };
@@ -68,6 +69,8 @@ struct toml_value {
  * Returns the root table, owned by the caller (free with toml_free()), or
  * NULL on error: then ERRBUF holds "LINE:COL: message" (1-based line and
  * column of the offending byte) and *LINE / *COL (if not NULL) are set.
+ * Columns count characters, not bytes. Tables and arrays nest at most 128
+ * levels deep.
  */
 struct toml_value *toml_parse(const char *text, size_t len, char *errbuf,
     size_t errlen, int *line, int *col);

@@ -3,6 +3,7 @@
 #ifndef PORTY_TRANSPORT_H
 #define PORTY_TRANSPORT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /*
@@ -42,6 +43,7 @@ struct transport {
  */
 struct transport_ops {
 	const char *name;
+	bool splice; /* fd carries the raw stream: splice(2) may bypass read/write */
 	enum io_rc (*read)(struct transport *t, char *dst, size_t len,
 	    size_t *n);
 	enum io_rc (*write)(struct transport *t, const char *src, size_t len,

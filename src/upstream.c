@@ -72,7 +72,6 @@ upstream_fail(struct conn *c, int err)
 	unsigned attempts;
 
 	conn_detach(c, CONN_UPSTREAM);
-	c->up_err = err;
 	if ((size_t)c->up_addr + 1 < u->naddrs) {
 		c->up_addr++;
 		upstream_try(c);

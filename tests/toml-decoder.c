@@ -114,17 +114,18 @@ format_datetime(char *buf, size_t size, const struct toml_value *v)
 
 	if (v->type != TOML_TIME_LOCAL)
 		o += (size_t)snprintf(buf + o, size - o, "%04d-%02d-%02d",
-		    dt->year, dt->month, dt->day);
+				      dt->year, dt->month, dt->day);
 	if (v->type == TOML_DATETIME || v->type == TOML_DATETIME_LOCAL)
 		buf[o++] = 'T';
 	if (v->type != TOML_DATE_LOCAL) {
 		o += (size_t)snprintf(buf + o, size - o, "%02d:%02d:%02d",
-		    dt->hour, dt->minute, dt->second);
+				      dt->hour, dt->minute, dt->second);
 		if (dt->frac_digits > 0) {
 			for (i = dt->frac_digits; i < 9; i++)
 				div *= 10;
 			o += (size_t)snprintf(buf + o, size - o, ".%0*ld",
-			    dt->frac_digits, dt->nanosecond / div);
+					      dt->frac_digits,
+					      dt->nanosecond / div);
 		}
 	}
 	if (v->type == TOML_DATETIME) {
@@ -134,7 +135,8 @@ format_datetime(char *buf, size_t size, const struct toml_value *v)
 			snprintf(buf + o, size - o, "Z");
 		else
 			snprintf(buf + o, size - o, "%c%02d:%02d",
-			    off < 0 ? '-' : '+', abs(off) / 60, abs(off) % 60);
+				 off < 0 ? '-' : '+', abs(off) / 60,
+				 abs(off) % 60);
 	} else {
 		buf[o] = '\0';
 	}
@@ -192,7 +194,7 @@ print_value(FILE *out, const struct toml_value *v)
 		break;
 	}
 	fprintf(out, "{\"type\":\"%s\",\"value\":\"%s\"}",
-	    toml_type_name(v->type), buf);
+		toml_type_name(v->type), buf);
 }
 
 int

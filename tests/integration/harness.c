@@ -148,6 +148,9 @@ harness_alloc(struct harness *h, size_t len)
 	return m->data;
 }
 
+static char *harness_vfmt(struct harness *h, const char *fmt, va_list ap)
+    PORTY_PRINTF(2, 0);
+
 static char *
 harness_vfmt(struct harness *h, const char *fmt, va_list ap)
 {
@@ -1319,6 +1322,18 @@ struct backend_conn {
 	unsigned char buf[BACKEND_BUF];
 };
 
+/* Report what C received to the parent over WFD, then free C. */
+static void
+backend_conn_finish(int wfd, struct backend_conn *c)
+{
+	struct harness_digest rx = c->rx;
+
+	if (write(wfd, &rx, sizeof(rx)) != (ssize_t)sizeof(rx))
+		_exit(5);
+	close(c->fd);
+	free(c);
+}
+
 /* Whether C still has bytes to send now. */
 static bool
 backend_conn_output(const struct backend_conn *c,
@@ -1446,11 +1461,7 @@ backend_main(int lfd, int wfd, const struct harness_backend_opts *o)
 		for (i = 0, k = 0; i < n; i++) {
 			if (pfd[i + 1].revents != 0 &&
 			    backend_conn_step(c[i], o)) {
-				if (write(wfd, &c[i]->rx, sizeof(c[i]->rx)) !=
-				    (ssize_t)sizeof(c[i]->rx))
-					_exit(5);
-				close(c[i]->fd);
-				free(c[i]);
+				backend_conn_finish(wfd, c[i]);
 				continue;
 			}
 			c[k++] = c[i];
@@ -1468,11 +1479,7 @@ backend_main(int lfd, int wfd, const struct harness_backend_opts *o)
 		c[n]->fd = fd;
 		harness_digest_init(&c[n]->rx);
 		if (backend_conn_step(c[n], o)) {
-			if (write(wfd, &c[n]->rx, sizeof(c[n]->rx)) !=
-			    (ssize_t)sizeof(c[n]->rx))
-				_exit(5);
-			close(fd);
-			free(c[n]);
+			backend_conn_finish(wfd, c[n]);
 		} else {
 			n++;
 		}

@@ -27,8 +27,9 @@ struct harness_backend; /* a loopback peer in a forked child */
 /* Options for the processes the harness starts; a NULL pointer means none. */
 struct harness_opts {
 	const char *cwd; /* NULL: the harness's temp dir */
-	const char *const
-	    *env; /* NULL-ended "NAME=VALUE" to set, "NAME" to unset */
+	/* NULL-ended "NAME=VALUE" to set, "NAME" to unset; PORTY_CONFIG is
+	 * always unset first, so the caller's environment never leaks in. */
+	const char *const *env;
 };
 
 /* What a one-shot command did; the strings belong to the harness. */
