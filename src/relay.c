@@ -16,6 +16,25 @@ static const char *const relay_side_names[] = {
 	[CONN_UPSTREAM] = "upstream",
 };
 
+/* Bytes read from SRC wait for the peer, in its buffer or its pipe. */
+static inline bool
+relay_pending(const struct half *src)
+{
+	return !buf_empty(&src->in) ||
+	    (src->pipe != NULL && src->pipe->len > 0);
+}
+
+/*
+ * SRC may not be read now: its buffer is full, or its pipe still holds
+ * bytes (a pipe is only refilled once empty, which keeps the accounting
+ * exact: a pipe can be full of small pieces before it is full of bytes).
+ */
+static inline bool
+relay_full(const struct half *src, const struct buf_pool *pool)
+{
+	return src->pipe != NULL ? src->pipe->len > 0 : buf_full(&src->in, pool);
+}
+
 /*
  * Side S cannot be used any more (reset, broken pipe, no memory) after
  * ERR while writing to it (WRITE) or reading it: record the first failure,
@@ -38,6 +57,10 @@ relay_break(struct conn *c, enum conn_side s, bool write, int err)
 	ev_io_stop(loop, &h->rd);
 	ev_io_stop(loop, &h->wr);
 	buf_release(&peer->in, c->owner->pool);
+	if (peer->pipe != NULL) {
+		buf_pipe_put(c->owner->pipes, peer->pipe);
+		peer->pipe = NULL;
+	}
 }
 
 /*
@@ -50,17 +73,17 @@ relay_settle(struct conn *c, enum conn_side from)
 	struct half *src = &c->side[from], *dst = &c->side[!from];
 	struct ev_loop *loop = c->owner->loop;
 
-	if (!buf_empty(&src->in))
+	if (relay_pending(src))
 		ev_io_start(loop, &dst->wr);
 	else
 		ev_io_stop(loop, &dst->wr);
 
-	if (!src->eof && !dst->shut_wr && !buf_full(&src->in, c->owner->pool))
+	if (!src->eof && !dst->shut_wr && !relay_full(src, c->owner->pool))
 		ev_io_start(loop, &src->rd);
 	else
 		ev_io_stop(loop, &src->rd);
 
-	if (src->eof && buf_empty(&src->in) && !dst->shut_wr) {
+	if (src->eof && !relay_pending(src) && !dst->shut_wr) {
 		dst->shut_wr = 1;
 		/* A peer that is gone already makes this fail: nothing to do. */
 		(void)dst->tp.ops->shutdown(&dst->tp);
@@ -86,6 +109,26 @@ relay_end(struct conn *c)
 	    c->err_side == CONN_CLIENT ? CONN_END_ABORT : CONN_END_ERROR, why);
 }
 
+/*
+ * Whether the next read from SRC should splice: it already holds a pipe, or
+ * the last read filled a whole buffer (a bulk transfer, where splicing
+ * saves copies and syscalls; small messages are cheaper through a buffer),
+ * its buffer is empty (bytes keep their order) and a pipe can be had.
+ */
+static bool
+relay_want_splice(struct conn *c, struct half *src, const struct half *dst)
+{
+	struct buf_pipe_pool *pipes = c->owner->pipes;
+
+	if (src->pipe != NULL)
+		return true;
+	if (!src->bulk || pipes == NULL || !buf_empty(&src->in) ||
+	    !src->tp.ops->splice || !dst->tp.ops->splice)
+		return false;
+	src->pipe = buf_pipe_get(pipes);
+	return src->pipe != NULL;
+}
+
 void
 relay_pump(struct conn *c, enum conn_side from)
 {
@@ -94,12 +137,15 @@ relay_pump(struct conn *c, enum conn_side from)
 	bool src_dry = false, dst_full = false, moved = false;
 	unsigned reads = 0;
 	enum io_rc rc;
-	size_t n;
+	size_t n, want;
 
 	for (;;) {
 		/* Write first: what was read last time goes out before more comes in. */
-		if (!buf_empty(&src->in) && !dst_full) {
-			rc = buf_write(&src->in, pool, &dst->tp, &n);
+		if (relay_pending(src) && !dst_full) {
+			if (src->pipe != NULL)
+				rc = buf_splice_out(src->pipe, &dst->tp, &n);
+			else
+				rc = buf_write(&src->in, pool, &dst->tp, &n);
 			if (n > 0) {
 				moved = true;
 				if (from == CONN_UPSTREAM)
@@ -114,20 +160,28 @@ relay_pump(struct conn *c, enum conn_side from)
 			}
 		}
 		if (src->eof || dst->shut_wr || src_dry ||
-		    reads == RELAY_MAX_READS || buf_full(&src->in, pool))
+		    reads == RELAY_MAX_READS || relay_full(src, pool))
 			break;
-		rc = buf_read(&src->in, pool, &src->tp, &n);
 		reads++;
-		if (rc == IO_OK) {
-			moved = true;
-			if (from == CONN_CLIENT)
-				c->bytes_in += n;
+		if (relay_want_splice(c, src, dst)) {
+			want = c->owner->pipes->size;
+			rc = buf_splice_in(src->pipe, &src->tp, want, &n);
+			src->bulk = n >= pool->size;
+			/* A short read got all the socket had (see below). */
+			src_dry = n < want;
+		} else {
+			rc = buf_read(&src->in, pool, &src->tp, &n);
+			src->bulk = buf_full(&src->in, pool);
 			/*
 			 * A read that left room got all the socket had: stop
 			 * here rather than spend a recv() to learn EAGAIN.
 			 */
-			if (buf_tail_room(&src->in, pool) > 0)
-				src_dry = true;
+			src_dry = buf_tail_room(&src->in, pool) > 0;
+		}
+		if (rc == IO_OK) {
+			moved = true;
+			if (from == CONN_CLIENT)
+				c->bytes_in += n;
 		} else if (rc == IO_AGAIN) {
 			src_dry = true;
 		} else if (rc == IO_EOF) {
@@ -137,6 +191,11 @@ relay_pump(struct conn *c, enum conn_side from)
 		}
 	}
 
+	/* An empty pipe goes back at once: pipes serve whoever is moving bytes now. */
+	if (src->pipe != NULL && src->pipe->len == 0) {
+		buf_pipe_put(c->owner->pipes, src->pipe);
+		src->pipe = NULL;
+	}
 	if (moved)
 		c->active = ev_now(c->owner->loop);
 	/* A broken side changes the other direction too: settle both. */

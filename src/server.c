@@ -32,6 +32,17 @@
  */
 #define SERVER_POOL_SPARE (4u << 20)
 
+/*
+ * Pipes for splice(2) use descriptors that connections can never need: what
+ * is left of RLIMIT_NOFILE after 2 x max_connections_total, the listeners
+ * and this reserve (stdio, log file, epoll, signals), at most
+ * SERVER_MAX_PIPES. A pipe is held only while a bulk transfer waits for a
+ * slow reader, so a few serve many connections.
+ */
+#define SERVER_FD_RESERVE   64
+#define SERVER_MAX_PIPES    1024
+#define SERVER_SPARE_PIPES  32
+
 struct server {
 	struct ev_loop *loop;         /* borrowed */
 	const struct config *cfg;     /* borrowed: outlives the server */
@@ -39,6 +50,7 @@ struct server {
 	struct upstream *upstreams;   /* owned: one per enabled route */
 	struct buf_pool *pools;       /* owned: one per distinct buffer size */
 	size_t npools;
+	struct buf_pipe_pool pipes;   /* splice(2) pipes, shared by every route */
 	ev_timer stop_timer;          /* shutdown_timeout_seconds after a stop */
 	bool stopping;
 };
@@ -78,41 +90,51 @@ server_nr_open(void)
 	return v > 0 ? (rlim_t)v : 1048576;
 }
 
-/*
- * Raise the soft descriptor limit to the hard one: each proxied connection
- * needs two. Warn when even that cannot hold max_connections_total of them
- * (accept then pauses on EMFILE instead of failing).
- */
+/* Raise the soft descriptor limit to the hard one: each proxied connection needs two. */
 static void
-server_raise_nofile(const struct config *cfg, unsigned nlisteners)
+server_raise_nofile(void)
 {
 	struct rlimit rl;
-	unsigned long long need;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1 || rl.rlim_cur == rl.rlim_max)
+		return;
+	rl.rlim_cur = rl.rlim_max != RLIM_INFINITY ? rl.rlim_max
+						   : server_nr_open();
+	if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
+		log_msg(LOG_SEV_WARN, NULL,
+		    "cannot raise the open files limit to %llu: %s",
+		    (unsigned long long)rl.rlim_cur, strerror(errno));
+}
+
+/*
+ * Warn when the descriptor limit cannot hold max_connections_total
+ * connections (accepting then pauses on EMFILE instead of failing), and
+ * size the splice pipe pool from what is left over.
+ */
+static void
+server_fd_budget(struct server *srv)
+{
+	unsigned long long need, limit, left;
+	struct rlimit rl;
 
 	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
 		return;
-	if (rl.rlim_cur != rl.rlim_max) {
-		struct rlimit want = rl;
-
-		want.rlim_cur = rl.rlim_max != RLIM_INFINITY ? rl.rlim_max
-							     : server_nr_open();
-		if (setrlimit(RLIMIT_NOFILE, &want) == 0)
-			rl = want;
-		else
-			log_msg(LOG_SEV_WARN, NULL,
-			    "cannot raise the open files limit to %llu: %s",
-			    (unsigned long long)want.rlim_cur,
-			    strerror(errno));
-	}
-	need = 2ull * cfg->max_connections_total + nlisteners;
-	if (rl.rlim_cur != RLIM_INFINITY && need > rl.rlim_cur)
+	limit = rl.rlim_cur == RLIM_INFINITY ? ~0ull : rl.rlim_cur;
+	need = 2ull * srv->cfg->max_connections_total + srv->group.nlisteners;
+	if (need > limit)
 		log_msg(LOG_SEV_WARN, NULL,
 		    "max_connections_total = %u needs %llu file descriptors "
 		    "but the limit is %llu; accepting will pause when they run "
 		    "out (raise LimitNOFILE / ulimit -n, or lower "
 		    "max_connections_total)",
-		    cfg->max_connections_total, need,
-		    (unsigned long long)rl.rlim_cur);
+		    srv->cfg->max_connections_total, need, limit);
+	left = need + SERVER_FD_RESERVE < limit
+	    ? (limit - need - SERVER_FD_RESERVE) / 2
+	    : 0;
+	if (left > SERVER_MAX_PIPES)
+		left = SERVER_MAX_PIPES;
+	buf_pipe_pool_init(&srv->pipes, (size_t)left,
+	    left < SERVER_SPARE_PIPES ? (size_t)left : SERVER_SPARE_PIPES);
 }
 
 /* Resolve, bind and register route R (enabled, tcp) as listener number I. */
@@ -144,6 +166,7 @@ server_add_route(struct server *srv, const struct route *r, size_t i,
 	owner.loop = srv->loop;
 	owner.route = r;
 	owner.pool = server_pool(srv, (size_t)r->buffer_size_kb * 1024);
+	owner.pipes = &srv->pipes;
 	owner.upstream = &srv->upstreams[i];
 	owner.target = srv->upstreams[i].name;
 	owner.log = srv->cfg->log_requests && r->log_level != LOG_LEVEL_NONE;
@@ -225,6 +248,7 @@ server_start(struct ev_loop *loop, const struct config *cfg, char *err,
 	if (srv->upstreams == NULL || srv->pools == NULL)
 		goto nomem;
 
+	server_raise_nofile();
 	backlog = sock_backlog(SOCK_BACKLOG);
 	for (i = 0; i < cfg->nroutes; i++) {
 		if (!cfg->routes[i].enabled)
@@ -233,7 +257,7 @@ server_start(struct ev_loop *loop, const struct config *cfg, char *err,
 			errlen) == -1)
 			goto fail;
 	}
-	server_raise_nofile(cfg, srv->group.nlisteners);
+	server_fd_budget(srv);
 	listener_group_start(&srv->group);
 	for (i = 0; i < cfg->nroutes; i++)
 		if (cfg->routes[i].enabled)
@@ -281,6 +305,7 @@ server_free(struct server *srv)
 	listener_group_fini(&srv->group);
 	for (i = 0; i < srv->npools; i++)
 		buf_pool_fini(&srv->pools[i]);
+	buf_pipe_pool_fini(&srv->pipes);
 	free(srv->pools);
 	free(srv->upstreams);
 	free(srv);
