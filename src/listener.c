@@ -80,9 +80,13 @@ listener_pause_cb(struct ev_loop *loop, ev_timer *w, int revents)
 static void
 listener_group_pause(struct listener_group *g, const char *route, int err)
 {
-	if (log_ratelimit(&g->rl, ev_now(g->loop), route))
-		log_msg(LOG_SEV_WARN, route, "accept: %s; pausing for %d ms",
+	/* One line per run of failures, not one per retry. */
+	if (!g->pause_logged && log_ratelimit(&g->rl, ev_now(g->loop), route)) {
+		log_msg(LOG_SEV_WARN, route,
+		    "accept: %s; pausing in steps of %d ms until it works",
 		    strerror(err), (int)(LISTENER_PAUSE * 1000));
+		g->pause_logged = true;
+	}
 	g->paused = true;
 	listener_group_update(g);
 	ev_timer_set(&g->pause, LISTENER_PAUSE, 0.);
@@ -146,6 +150,7 @@ listener_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 				return;
 			}
 		}
+		g->pause_logged = false;
 		(void)sock_nodelay(fd);
 		c = conn_new(&l->owner, fd, &peer);
 		if (c == NULL) {

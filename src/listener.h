@@ -38,6 +38,7 @@ struct listener_group {
 	unsigned max_conns;          /* max_connections_total */
 	ev_timer pause;              /* EMFILE/ENFILE: accept again when it fires */
 	bool paused;                 /* the pause timer runs */
+	bool pause_logged;           /* this run of failed accepts was logged */
 	bool started;                /* listener_group_start() was called */
 	bool stopped;                /* listener_group_stop(): sockets closed */
 	listener_drained_fn *drained; /* may be NULL */

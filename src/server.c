@@ -33,15 +33,19 @@
 #define SERVER_POOL_SPARE (4u << 20)
 
 /*
- * Pipes for splice(2) use descriptors that connections can never need: what
- * is left of RLIMIT_NOFILE after 2 x max_connections_total, the listeners
- * and this reserve (stdio, log file, epoll, signals), at most
+ * Descriptors set aside for everything but connections and pipes: stdio,
+ * the log file, epoll, libev's signal pipe, and a margin.
+ */
+#define SERVER_FD_RESERVE 32
+
+/*
+ * Pipes for splice(2) use only descriptors that connections can never
+ * need (what max_connections_total leaves of the limit), at most
  * SERVER_MAX_PIPES. A pipe is held only while a bulk transfer waits for a
  * slow reader, so a few serve many connections.
  */
-#define SERVER_FD_RESERVE   64
-#define SERVER_MAX_PIPES    1024
-#define SERVER_SPARE_PIPES  32
+#define SERVER_MAX_PIPES   1024
+#define SERVER_SPARE_PIPES 32
 
 struct server {
 	struct ev_loop *loop;         /* borrowed */
@@ -107,29 +111,37 @@ server_raise_nofile(void)
 }
 
 /*
- * Warn when the descriptor limit cannot hold max_connections_total
- * connections (accepting then pauses on EMFILE instead of failing), and
- * size the splice pipe pool from what is left over.
+ * Fit the connection cap to the descriptor limit: each connection needs
+ * two, and a client accepted without a descriptor left for its upstream
+ * could only be reset, while one left in the backlog just waits. Warn when
+ * that lowers max_connections_total, and give what connections can never
+ * use to the splice pipes.
  */
 static void
 server_fd_budget(struct server *srv)
 {
-	unsigned long long need, limit, left;
+	unsigned long long limit, base, cap, left;
 	struct rlimit rl;
 
 	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
-		return;
-	limit = rl.rlim_cur == RLIM_INFINITY ? ~0ull : rl.rlim_cur;
-	need = 2ull * srv->cfg->max_connections_total + srv->group.nlisteners;
-	if (need > limit)
+		rl.rlim_cur = RLIM_INFINITY;
+	limit = rl.rlim_cur == RLIM_INFINITY ? ~0ull >> 2 : rl.rlim_cur;
+	base = srv->group.nlisteners + SERVER_FD_RESERVE;
+	cap = limit > base + 2 ? (limit - base) / 2 : 1;
+	if (cap < srv->group.max_conns) {
 		log_msg(LOG_SEV_WARN, NULL,
 		    "max_connections_total = %u needs %llu file descriptors "
-		    "but the limit is %llu; accepting will pause when they run "
-		    "out (raise LimitNOFILE / ulimit -n, or lower "
+		    "but the limit is %llu: porty holds at most %llu "
+		    "connections at once, the others wait to be accepted "
+		    "(raise LimitNOFILE / ulimit -n, or lower "
 		    "max_connections_total)",
-		    srv->cfg->max_connections_total, need, limit);
-	left = need + SERVER_FD_RESERVE < limit
-	    ? (limit - need - SERVER_FD_RESERVE) / 2
+		    srv->group.max_conns,
+		    2ull * srv->group.max_conns + srv->group.nlisteners, limit,
+		    cap);
+		srv->group.max_conns = (unsigned)cap;
+	}
+	left = limit > base + 2ull * srv->group.max_conns
+	    ? (limit - base - 2ull * srv->group.max_conns) / 2
 	    : 0;
 	if (left > SERVER_MAX_PIPES)
 		left = SERVER_MAX_PIPES;

@@ -15,9 +15,11 @@ main(void)
 
 	srunner_add_suite(sr, buf_suite());
 	srunner_add_suite(sr, config_suite());
+	srunner_add_suite(sr, http_head_suite());
 	srunner_add_suite(sr, log_suite());
 	srunner_add_suite(sr, parse_suite());
 	srunner_add_suite(sr, relay_suite());
+	srunner_add_suite(sr, router_suite());
 	srunner_add_suite(sr, toml_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);

@@ -8,9 +8,11 @@
 Suite *addr_suite(void);
 Suite *buf_suite(void);
 Suite *config_suite(void);
+Suite *http_head_suite(void);
 Suite *log_suite(void);
 Suite *parse_suite(void);
 Suite *relay_suite(void);
+Suite *router_suite(void);
 Suite *toml_suite(void);
 
 #endif

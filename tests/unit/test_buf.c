@@ -5,6 +5,8 @@
 #include <check.h>
 #include <errno.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "buf.h"
 #include "suites.h"
@@ -280,6 +282,84 @@ START_TEST(test_buf_pool_trims_spares)
 }
 END_TEST
 
+/* Pipes come from the pool up to its cap; empty ones are reused, dirty ones closed. */
+START_TEST(test_buf_pipe_pool)
+{
+	struct buf_pipe_pool pp;
+	struct buf_pipe *p1, *p2;
+
+	buf_pipe_pool_init(&pp, 2, 1);
+	p1 = buf_pipe_get(&pp);
+	p2 = buf_pipe_get(&pp);
+	ck_assert_ptr_nonnull(p1);
+	ck_assert_ptr_nonnull(p2);
+	ck_assert_uint_eq(pp.nopen, 2);
+	ck_assert_uint_ge(pp.size, 4096);
+	/* At the cap: the caller copies through p1 buffer instead. */
+	ck_assert_ptr_null(buf_pipe_get(&pp));
+	buf_pipe_put(&pp, p1);
+	ck_assert_uint_eq(pp.nfree, 1);
+	ck_assert_ptr_eq(buf_pipe_get(&pp), p1);
+	/* Bytes left in p1 pipe: closed rather than reused. */
+	p1->len = 3;
+	buf_pipe_put(&pp, p1);
+	ck_assert_uint_eq(pp.nopen, 1);
+	ck_assert_uint_eq(pp.nfree, 0);
+	/* Spares beyond max_free are closed too. */
+	p1 = buf_pipe_get(&pp);
+	buf_pipe_put(&pp, p1);
+	buf_pipe_put(&pp, p2);
+	ck_assert_uint_eq(pp.nfree, 1);
+	ck_assert_uint_eq(pp.nopen, 1);
+	buf_pipe_pool_fini(&pp);
+	ck_assert_uint_eq(pp.nopen, 0);
+}
+END_TEST
+
+/* splice in from one socket and out to another: bytes, counts, EOF and EAGAIN. */
+START_TEST(test_buf_splice)
+{
+	struct transport in = {.ops = &plain_transport_ops};
+	struct transport out = {.ops = &plain_transport_ops};
+	struct buf_pipe_pool pp;
+	struct buf_pipe *bp;
+	int a[2], z[2];
+	char got[16];
+	size_t n;
+
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, a),
+	    0);
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, z),
+	    0);
+	in.fd = a[1];
+	out.fd = z[0];
+	buf_pipe_pool_init(&pp, 1, 1);
+	bp = buf_pipe_get(&pp);
+	ck_assert_ptr_nonnull(bp);
+
+	ck_assert_int_eq(buf_splice_in(bp, &in, pp.size, &n), IO_AGAIN);
+	ck_assert_uint_eq(n, 0);
+	ck_assert_int_eq(write(a[0], "hello", 5), 5);
+	ck_assert_int_eq(buf_splice_in(bp, &in, pp.size, &n), IO_OK);
+	ck_assert_uint_eq(n, 5);
+	ck_assert_uint_eq(bp->len, 5);
+	ck_assert_int_eq(buf_splice_out(bp, &out, &n), IO_OK);
+	ck_assert_uint_eq(n, 5);
+	ck_assert_uint_eq(bp->len, 0);
+	ck_assert_int_eq(read(z[1], got, sizeof(got)), 5);
+	ck_assert_mem_eq(got, "hello", 5);
+	shutdown(a[0], SHUT_WR);
+	ck_assert_int_eq(buf_splice_in(bp, &in, pp.size, &n), IO_EOF);
+
+	buf_pipe_put(&pp, bp);
+	buf_pipe_pool_fini(&pp);
+	close(a[0]);
+	close(a[1]);
+	close(z[0]);
+	close(z[1]);
+}
+END_TEST
+
 Suite *
 buf_suite(void)
 {
@@ -304,6 +384,11 @@ buf_suite(void)
 	tc = tcase_create("pool");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_buf_pool_trims_spares);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("pipe");
+	tcase_add_test(tc, test_buf_pipe_pool);
+	tcase_add_test(tc, test_buf_splice);
 	suite_add_tcase(s, tc);
 	return s;
 }
