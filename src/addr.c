@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Addresses: "host:port" parsing (IPv6 in brackets), start-up resolution, socket address to text. */
+/* Addresses: "host:port" parsing, start-up resolution, sockaddr to text. */
 #include "auto-config.h"
 
 #include "addr.h"
@@ -30,7 +30,7 @@ addr_parse_port(const char *s, unsigned *port)
 
 int
 addr_split(const char *text, char *host, size_t hostlen, unsigned *port,
-    char *err, size_t errlen)
+	   char *err, size_t errlen)
 {
 	const char *h, *colon, *close;
 	size_t hlen;
@@ -55,7 +55,8 @@ addr_split(const char *text, char *host, size_t hostlen, unsigned *port,
 			return -1;
 		}
 		if (memchr(text, ':', (size_t)(colon - text)) != NULL) {
-			snprintf(err, errlen,
+			snprintf(
+			    err, errlen,
 			    "\"%s\": an IPv6 address needs brackets, as in "
 			    "[::1]:8080",
 			    text);
@@ -88,16 +89,16 @@ addr_equal(const struct addr *a, const struct addr *b)
 		return false;
 	if (a->u.sa.sa_family == AF_INET)
 		return a->u.in.sin_port == b->u.in.sin_port &&
-		    a->u.in.sin_addr.s_addr == b->u.in.sin_addr.s_addr;
+		       a->u.in.sin_addr.s_addr == b->u.in.sin_addr.s_addr;
 	return a->u.in6.sin6_port == b->u.in6.sin6_port &&
-	    a->u.in6.sin6_scope_id == b->u.in6.sin6_scope_id &&
-	    memcmp(&a->u.in6.sin6_addr, &b->u.in6.sin6_addr,
-		sizeof(a->u.in6.sin6_addr)) == 0;
+	       a->u.in6.sin6_scope_id == b->u.in6.sin6_scope_id &&
+	       memcmp(&a->u.in6.sin6_addr, &b->u.in6.sin6_addr,
+		      sizeof(a->u.in6.sin6_addr)) == 0;
 }
 
 int
-addr_resolve(const char *host, unsigned port, bool passive,
-    struct addr *out, size_t max, size_t *n, char *err, size_t errlen)
+addr_resolve(const char *host, unsigned port, bool passive, struct addr *out,
+	     size_t max, size_t *n, char *err, size_t errlen)
 {
 	struct addrinfo hints, *res = NULL, *ai;
 	char name[NI_MAXHOST], serv[8];
@@ -127,7 +128,7 @@ addr_resolve(const char *host, unsigned port, bool passive,
 	rc = getaddrinfo(name, serv, &hints, &res);
 	if (rc != 0) {
 		snprintf(err, errlen, "\"%s\": %s", name,
-		    rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc));
+			 rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc));
 		return -1;
 	}
 	for (ai = res; ai != NULL && *n < max; ai = ai->ai_next) {

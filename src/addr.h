@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Addresses: "host:port" parsing (IPv6 in brackets), start-up resolution, socket address to text. */
+/* Addresses: "host:port" parsing, start-up resolution, sockaddr to text. */
 #ifndef PORTY_ADDR_H
 #define PORTY_ADDR_H
 
@@ -29,7 +29,7 @@ struct addr {
  * filled ("missing port", ...).
  */
 int addr_split(const char *text, char *host, size_t hostlen, unsigned *port,
-    char *err, size_t errlen);
+	       char *err, size_t errlen);
 
 /*
  * Resolve HOST (an IPv4 or IPv6 literal, optionally in brackets, or a name;
@@ -39,7 +39,8 @@ int addr_split(const char *text, char *host, size_t hostlen, unsigned *port,
  * ERR filled with the resolver's reason.
  */
 int addr_resolve(const char *host, unsigned port, bool passive,
-    struct addr *out, size_t max, size_t *n, char *err, size_t errlen);
+		 struct addr *out, size_t max, size_t *n, char *err,
+		 size_t errlen);
 
 /*
  * Write A as "1.2.3.4:80" or "[::1]:80" (an IPv4-mapped IPv6 address as
@@ -54,7 +55,7 @@ size_t addr_format(const struct addr *a, char *buf, size_t len);
  * snprintf() does.
  */
 size_t addr_format_hostport(const char *host, unsigned port, char *buf,
-    size_t len);
+			    size_t len);
 
 /* Whether A and B are the same family, address and port. */
 bool addr_equal(const struct addr *a, const struct addr *b);

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Per-direction byte buffers whose storage comes from a free list only while bytes are in flight. */
+/* Byte buffers that hold storage only while bytes are in flight. */
 #include "auto-config.h"
 
 #include "buf.h"
@@ -20,7 +20,7 @@ void
 buf_pool_init(struct buf_pool *p, size_t size, size_t max_free)
 {
 	assert(size >= sizeof(struct buf_block) && size <= UINT32_MAX &&
-	    "block size must fit the offsets");
+	       "block size must fit the offsets");
 	p->free = NULL;
 	p->size = size;
 	p->nfree = 0;
@@ -42,7 +42,7 @@ buf_pool_fini(struct buf_pool *p)
 	p->nfree = 0;
 }
 
-/* Give B a block: the most recently freed one (still warm in cache) or a new one. */
+/* Give B a block: the last one freed (still warm in cache) or a new one. */
 static int
 buf_take(struct buf *b, struct buf_pool *p)
 {
@@ -216,15 +216,14 @@ buf_splice_rc(ssize_t r, struct transport *t, size_t *n, unsigned char want)
 }
 
 enum io_rc
-buf_splice_in(struct buf_pipe *bp, struct transport *t, size_t len,
-    size_t *n)
+buf_splice_in(struct buf_pipe *bp, struct transport *t, size_t len, size_t *n)
 {
 	enum io_rc rc;
 	ssize_t r;
 
 	do
 		r = splice(t->fd, NULL, bp->wr, NULL, len,
-		    SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+			   SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
 	while (r == -1 && errno == EINTR);
 	rc = buf_splice_rc(r, t, n, TRANSPORT_WANT_READ);
 	bp->len += (uint32_t)*n;
@@ -240,7 +239,7 @@ buf_splice_out(struct buf_pipe *bp, struct transport *t, size_t *n)
 	assert(bp->len > 0 && "buf_splice_out() from an empty pipe");
 	do
 		r = splice(bp->rd, NULL, t->fd, NULL, bp->len,
-		    SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+			   SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
 	while (r == -1 && errno == EINTR);
 	rc = buf_splice_rc(r, t, n, TRANSPORT_WANT_WRITE);
 	if (rc == IO_EOF) {

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Per-direction byte buffers whose storage comes from a free list only while bytes are in flight. */
+/* Byte buffers that hold storage only while bytes are in flight. */
 #ifndef PORTY_BUF_H
 #define PORTY_BUF_H
 
@@ -31,7 +31,7 @@ struct buf_pool {
  * is passed to every call that may take or return a block.
  */
 struct buf {
-	char *data;     /* owned: a pool block while bytes are pending, else NULL */
+	char *data;     /* owned: a pool block while bytes wait, else NULL */
 	uint32_t start; /* first pending byte */
 	uint32_t end;   /* one past the last pending byte */
 };
@@ -70,7 +70,7 @@ buf_full(const struct buf *b, const struct buf_pool *p)
  * the socket had no more for now.
  */
 enum io_rc buf_read(struct buf *b, struct buf_pool *p, struct transport *t,
-    size_t *n);
+		    size_t *n);
 
 /*
  * One transport write of B's pending bytes (B must not be empty). Stores
@@ -78,9 +78,9 @@ enum io_rc buf_read(struct buf *b, struct buf_pool *p, struct transport *t,
  * empty and its block back in P), otherwise the transport's code.
  */
 enum io_rc buf_write(struct buf *b, struct buf_pool *p, struct transport *t,
-    size_t *n);
+		     size_t *n);
 
-/* Free room after the pending bytes (what the next read may fill without compaction). */
+/* Room after the pending bytes: what the next read fills without compaction. */
 static inline size_t
 buf_tail_room(const struct buf *b, const struct buf_pool *p)
 {
@@ -109,12 +109,12 @@ struct buf_pipe_pool {
 	size_t nopen;          /* pipes open, spare or in use */
 	size_t max_open;       /* cap on nopen: two descriptors each */
 	size_t max_free;       /* spares kept */
-	size_t size;           /* bytes a pipe holds (F_GETPIPE_SZ), 0 before the first */
+	size_t size;           /* bytes a pipe holds; 0: no pipe yet */
 };
 
 /* An empty pool of at most MAX_OPEN pipes, keeping at most MAX_FREE spares. */
 void buf_pipe_pool_init(struct buf_pipe_pool *p, size_t max_open,
-    size_t max_free);
+			size_t max_free);
 
 /* Close the spare pipes; every pipe must have been put back. */
 void buf_pipe_pool_fini(struct buf_pipe_pool *p);
@@ -136,9 +136,8 @@ void buf_pipe_put(struct buf_pipe_pool *p, struct buf_pipe *bp);
  * IO_ERROR. Only for transports whose descriptor carries the raw stream
  * (transport_ops.splice).
  */
-enum io_rc buf_splice_in(struct buf_pipe *bp, struct transport *t,
-    size_t len, size_t *n);
-enum io_rc buf_splice_out(struct buf_pipe *bp, struct transport *t,
-    size_t *n);
+enum io_rc buf_splice_in(struct buf_pipe *bp, struct transport *t, size_t len,
+			 size_t *n);
+enum io_rc buf_splice_out(struct buf_pipe *bp, struct transport *t, size_t *n);
 
 #endif /* PORTY_BUF_H */

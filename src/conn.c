@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* A proxied connection's lifetime: one allocation, explicit states, one timer, one teardown. */
+/* A connection's lifetime: one allocation, states, one timer, one teardown. */
 #include "auto-config.h"
 
 #include "conn.h"
@@ -18,45 +18,41 @@
 
 /* For each state, the states it may move to (STYLE 3.4); any may close. */
 static const unsigned conn_next[] = {
-	[CONN_ACCEPTED] = BIT(CONN_TLS_ACCEPT) | BIT(CONN_HTTP_HEAD) |
-	    BIT(CONN_CONNECTING) | BIT(CONN_CLOSED),
-	[CONN_TLS_ACCEPT] = BIT(CONN_HTTP_HEAD) | BIT(CONN_CONNECTING) |
-	    BIT(CONN_CLOSED),
-	[CONN_HTTP_HEAD] = BIT(CONN_CONNECTING) | BIT(CONN_CLOSED),
-	[CONN_CONNECTING] = BIT(CONN_TLS_CONNECT) | BIT(CONN_RELAYING) |
-	    BIT(CONN_CLOSED),
-	[CONN_TLS_CONNECT] = BIT(CONN_RELAYING) | BIT(CONN_CLOSED),
-	[CONN_RELAYING] = BIT(CONN_DRAINING) | BIT(CONN_CLOSED),
-	[CONN_DRAINING] = BIT(CONN_CLOSED),
-	[CONN_CLOSED] = 0,
+    [CONN_ACCEPTED] = BIT(CONN_TLS_ACCEPT) | BIT(CONN_HTTP_HEAD) |
+		      BIT(CONN_CONNECTING) | BIT(CONN_CLOSED),
+    [CONN_TLS_ACCEPT] =
+	BIT(CONN_HTTP_HEAD) | BIT(CONN_CONNECTING) | BIT(CONN_CLOSED),
+    [CONN_HTTP_HEAD] = BIT(CONN_CONNECTING) | BIT(CONN_CLOSED),
+    [CONN_CONNECTING] =
+	BIT(CONN_TLS_CONNECT) | BIT(CONN_RELAYING) | BIT(CONN_CLOSED),
+    [CONN_TLS_CONNECT] = BIT(CONN_RELAYING) | BIT(CONN_CLOSED),
+    [CONN_RELAYING] = BIT(CONN_DRAINING) | BIT(CONN_CLOSED),
+    [CONN_DRAINING] = BIT(CONN_CLOSED),
+    [CONN_CLOSED] = 0,
 };
 
 static const char *const conn_state_names[] = {
-	[CONN_ACCEPTED] = "accepted",
-	[CONN_TLS_ACCEPT] = "tls-accept",
-	[CONN_HTTP_HEAD] = "http-head",
-	[CONN_CONNECTING] = "connecting",
-	[CONN_TLS_CONNECT] = "tls-connect",
-	[CONN_RELAYING] = "relaying",
-	[CONN_DRAINING] = "draining",
-	[CONN_CLOSED] = "closed",
+    [CONN_ACCEPTED] = "accepted",       [CONN_TLS_ACCEPT] = "tls-accept",
+    [CONN_HTTP_HEAD] = "http-head",     [CONN_CONNECTING] = "connecting",
+    [CONN_TLS_CONNECT] = "tls-connect", [CONN_RELAYING] = "relaying",
+    [CONN_DRAINING] = "draining",       [CONN_CLOSED] = "closed",
 };
 
 const char *
 conn_state_name(enum conn_state s)
 {
 	return (size_t)s < ARRAY_SIZE(conn_state_names) ? conn_state_names[s]
-							 : "?";
+							: "?";
 }
 
 void
 conn_set_state(struct conn *c, enum conn_state to)
 {
 	assert((size_t)c->state < ARRAY_SIZE(conn_next) &&
-	    (conn_next[c->state] & BIT(to)) != 0 &&
-	    "conn state transition not in the table");
+	       (conn_next[c->state] & BIT(to)) != 0 &&
+	       "conn state transition not in the table");
 	log_msg(LOG_SEV_DEBUG, c->owner->route->name, "conn %p: %s -> %s",
-	    (void *)c, conn_state_name(c->state), conn_state_name(to));
+		(void *)c, conn_state_name(c->state), conn_state_name(to));
 	c->state = to;
 }
 
@@ -81,12 +77,12 @@ conn_stray_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 
 void
 conn_attach(struct conn *c, enum conn_side s, int fd,
-    const struct transport_ops *ops)
+	    const struct transport_ops *ops)
 {
 	struct half *h = &c->side[s];
 
 	assert(!ev_is_active(&h->rd) && !ev_is_active(&h->wr) &&
-	    "conn_attach() with a watcher running");
+	       "conn_attach() with a watcher running");
 	assert(h->tp.fd == -1 && "conn_attach() over an open transport");
 	h->tp.ops = ops;
 	h->tp.ctx = NULL;
@@ -171,7 +167,7 @@ conn_new(struct conn_owner *o, int fd, const struct addr *peer)
 
 void
 conn_timer(struct conn *c, ev_tstamp after,
-    void (*cb)(struct ev_loop *, ev_timer *, int))
+	   void (*cb)(struct ev_loop *, ev_timer *, int))
 {
 	ev_set_cb(&c->timer, cb);
 	c->timer.repeat = after;
@@ -179,7 +175,7 @@ conn_timer(struct conn *c, ev_tstamp after,
 	ev_timer_again(c->owner->loop, &c->timer);
 }
 
-/* Log the end: the access-log line, or at log_level none an error only, rate-limited. */
+/* Log the end: the access-log line, or only errors, rate-limited. */
 static void
 conn_log_end(const struct conn *c, enum conn_end end, const char *why)
 {
@@ -199,7 +195,8 @@ conn_log_end(const struct conn *c, enum conn_end end, const char *why)
 	} else if (log_ratelimit(&o->rl, now, o->route->name)) {
 		addr_format(&c->peer, client, sizeof(client));
 		log_msg(LOG_SEV_WARN, o->route->name, "%s -> %s: %s", client,
-		    o->target != NULL ? o->target : "-", why);
+			o->target != NULL ? o->target : "-",
+			why != NULL ? why : "error");
 	}
 }
 

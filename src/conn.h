@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* A proxied connection's lifetime: one allocation, explicit states, one timer, one teardown. */
+/* A connection's lifetime: one allocation, states, one timer, one teardown. */
 #ifndef PORTY_CONN_H
 #define PORTY_CONN_H
 
@@ -32,10 +32,10 @@ enum conn_state {
 	CONN_ACCEPTED = 0, /* allocated; nothing started yet */
 	CONN_TLS_ACCEPT,   /* TLS handshake with the client */
 	CONN_HTTP_HEAD,    /* reading a request head */
-	CONN_CONNECTING,   /* upstream connect, or waiting out the retry backoff */
+	CONN_CONNECTING,   /* upstream connect, or the wait before a retry */
 	CONN_TLS_CONNECT,  /* TLS handshake with the upstream */
 	CONN_RELAYING,     /* bytes flow both ways */
-	CONN_DRAINING,     /* one direction has ended (FIN passed on); the other flows */
+	CONN_DRAINING,     /* one direction ended (FIN passed on), one flows */
 	CONN_CLOSED,       /* inside conn_close(); the memory is freed next */
 };
 
@@ -45,15 +45,22 @@ enum conn_side {
 	CONN_UPSTREAM = 1,
 };
 
+/* The other side. */
+static inline enum conn_side
+conn_other(enum conn_side s)
+{
+	return s == CONN_CLIENT ? CONN_UPSTREAM : CONN_CLIENT;
+}
+
 /* How a connection ended, which decides what is logged at log_level none. */
 enum conn_end {
 	CONN_END_DONE = 0, /* both directions finished */
 	CONN_END_TIMEOUT,  /* idle timeout or shutdown deadline: not an error */
-	CONN_END_ABORT,    /* the client reset or vanished: its business, not an error */
-	CONN_END_ERROR,    /* connect failed, upstream reset, no memory: always logged */
+	CONN_END_ABORT,    /* the client reset or vanished: not an error */
+	CONN_END_ERROR,    /* connect failed, upstream reset, no memory */
 };
 
-/* A step that continues a connection (the owner's start and connected hooks). */
+/* A step that continues a connection (the owner's start, connected hooks). */
 typedef void conn_fn(struct conn *c);
 
 /* Told after a connection of O has been freed (O's count already lowered). */
@@ -66,29 +73,29 @@ typedef void conn_closed_fn(struct conn_owner *o);
  */
 struct conn_owner {
 	struct ev_loop *loop;            /* borrowed */
-	const struct route *route;       /* borrowed: config outlives every conn */
-	struct buf_pool *pool;           /* borrowed: blocks of buffer_size_kb */
-	struct buf_pipe_pool *pipes;     /* borrowed: for splice(2); NULL: never */
+	const struct route *route;       /* borrowed: outlives every conn */
+	struct buf_pool *pool;           /* borrowed: buffer_size_kb blocks */
+	struct buf_pipe_pool *pipes;     /* borrowed: splice(2); NULL: none */
 	const struct upstream *upstream; /* borrowed: TCP mode's target */
-	const char *target;              /* borrowed: target as "host:port" for logs */
+	const char *target;              /* borrowed: "host:port" for logs */
 	bool log;                        /* access-log each connection */
-	conn_fn *start;                  /* what to do with a new conn (TCP: connect) */
+	conn_fn *start;                  /* a new conn (TCP: connect) */
 	conn_fn *connected;              /* upstream is up (TCP: relay_start) */
-	conn_closed_fn *closed;          /* after each conn_close(); may be NULL */
+	conn_closed_fn *closed;          /* after each close; may be NULL */
 	struct log_ratelimit rl;         /* errors logged at log_level none */
 	struct conn *conns;              /* private to conn.c: live conns */
 	unsigned nconns;                 /* live conns */
 };
 
-/* One endpoint. Bytes read here wait in `in` until written to the other side. */
+/* One endpoint. Bytes read here wait in `in` until written to the other. */
 struct half {
 	struct transport tp; /* owned: fd, and the TLS state later */
 	ev_io rd, wr;        /* embedded; data points to the conn */
 	struct buf in;       /* owned: read here, not yet written to the peer */
-	struct buf_pipe *pipe; /* owned: spliced from here, not yet to the peer */
-	unsigned eof : 1;     /* read the end of this side's stream (or it broke) */
-	unsigned shut_wr : 1; /* nothing more will be written to this side */
-	unsigned bulk : 1;    /* private to relay.c: the last read filled a buffer */
+	struct buf_pipe *pipe; /* owned: spliced from here, not yet out */
+	unsigned eof : 1;      /* this side's stream ended (or broke) */
+	unsigned shut_wr : 1;  /* nothing more will be written to this side */
+	unsigned bulk : 1;     /* private to relay.c: a full last read */
 };
 
 /*
@@ -105,14 +112,14 @@ struct conn {
 	uint64_t bytes_out;       /* written to the client */
 	struct conn_owner *owner; /* borrowed: outlives the conn */
 	struct conn *prev, *next; /* private to conn.c: owner->conns */
-	int err;                  /* private to relay.c: first I/O failure's errno */
+	int err;                  /* private to relay.c: first I/O errno */
 	enum conn_state state;
-	uint8_t err_side;         /* private to relay.c: the side that failed */
-	uint8_t err_write;        /* private to relay.c: it failed writing */
-	uint16_t up_attempt;      /* private to upstream.c: attempts started */
-	uint8_t up_addr;          /* private to upstream.c: address index */
-	uint8_t up_backoff;       /* private to upstream.c: the timer is a backoff */
-	struct addr peer;         /* the client's address */
+	uint8_t err_side;    /* private to relay.c: the side that failed */
+	uint8_t err_write;   /* private to relay.c: it failed writing */
+	uint16_t up_attempt; /* private to upstream.c: attempts started */
+	uint8_t up_addr;     /* private to upstream.c: address index */
+	uint8_t up_backoff;  /* private to upstream.c: in a backoff */
+	struct addr peer;    /* the client's address */
 };
 
 /*
@@ -129,7 +136,7 @@ struct conn *conn_new(struct conn_owner *o, int fd, const struct addr *peer);
  * FD but not started.
  */
 void conn_attach(struct conn *c, enum conn_side s, int fd,
-    const struct transport_ops *ops);
+		 const struct transport_ops *ops);
 
 /* Close side S's transport (the conn stays; used between connect attempts). */
 void conn_detach(struct conn *c, enum conn_side s);
@@ -145,7 +152,7 @@ const char *conn_state_name(enum conn_state s);
  * it). ev_timer_again() re-uses the watcher, so nothing is allocated.
  */
 void conn_timer(struct conn *c, ev_tstamp after,
-    void (*cb)(struct ev_loop *, ev_timer *, int));
+		void (*cb)(struct ev_loop *, ev_timer *, int));
 
 /*
  * The one teardown: stop the watchers and the timer, close both transports,

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Listening sockets: the accept loop, connection caps, and pausing when descriptors run out. */
+/* Listening sockets: accept loop, connection caps, pause when out of fds. */
 #include "auto-config.h"
 
 #include "listener.h"
@@ -15,13 +15,13 @@
 #include "config.h"
 #include "sock.h"
 
-/* One route's listening sockets (one per address its listen_addr resolved to). */
+/* A route's listening sockets, one per address its listen_addr gave. */
 struct listener {
 	struct conn_owner owner;      /* what its conns borrow */
-	struct listener_group *group; /* borrowed: the group owns this listener */
+	struct listener_group *group; /* borrowed: owns the listener */
 	struct listener *next;        /* the group's list */
 	size_t nio;
-	ev_io io[];                   /* one per socket; data points to the listener */
+	ev_io io[]; /* one per socket; data: the listener */
 };
 
 /* Whether L may accept now. */
@@ -31,11 +31,11 @@ listener_admits(const struct listener *l)
 	const struct listener_group *g = l->group;
 
 	return g->started && !g->stopped && !g->paused &&
-	    l->owner.nconns < l->owner.route->max_connections &&
-	    g->nconns < g->max_conns;
+	       l->owner.nconns < l->owner.route->max_connections &&
+	       g->nconns < g->max_conns;
 }
 
-/* Start or stop L's watchers as listener_admits() says (no-ops if unchanged). */
+/* Start or stop L's watchers as listener_admits() says. */
 static void
 listener_update(struct listener *l)
 {
@@ -83,8 +83,8 @@ listener_group_pause(struct listener_group *g, const char *route, int err)
 	/* One line per run of failures, not one per retry. */
 	if (!g->pause_logged && log_ratelimit(&g->rl, ev_now(g->loop), route)) {
 		log_msg(LOG_SEV_WARN, route,
-		    "accept: %s; pausing in steps of %d ms until it works",
-		    strerror(err), (int)(LISTENER_PAUSE * 1000));
+			"accept: %s; pausing in steps of %d ms until it works",
+			strerror(err), (int)(LISTENER_PAUSE * 1000));
 		g->pause_logged = true;
 	}
 	g->paused = true;
@@ -93,7 +93,7 @@ listener_group_pause(struct listener_group *g, const char *route, int err)
 	ev_timer_start(g->loop, &g->pause);
 }
 
-/* A connection of listener L ended: a watcher stopped at a cap may run again. */
+/* A connection of L ended: a watcher stopped at a cap may run again. */
 static void
 listener_conn_closed(struct conn_owner *o)
 {
@@ -146,7 +146,7 @@ listener_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 			default:
 				/* EMFILE, ENFILE, ENOBUFS, ENOMEM, or worse. */
 				listener_group_pause(g, l->owner.route->name,
-				    errno);
+						     errno);
 				return;
 			}
 		}
@@ -172,7 +172,7 @@ listener_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 
 void
 listener_group_init(struct listener_group *g, struct ev_loop *loop,
-    unsigned max_conns, listener_drained_fn *drained, void *arg)
+		    unsigned max_conns, listener_drained_fn *drained, void *arg)
 {
 	memset(g, 0, sizeof(*g));
 	g->loop = loop;
@@ -185,8 +185,8 @@ listener_group_init(struct listener_group *g, struct ev_loop *loop,
 
 int
 listener_add(struct listener_group *g, const struct conn_owner *owner,
-    const struct addr *addrs, size_t n, int backlog, char *err,
-    size_t errlen)
+	     const struct addr *addrs, size_t n, int backlog, char *err,
+	     size_t errlen)
 {
 	struct listener *l, **tail;
 	size_t i;
@@ -256,7 +256,7 @@ listener_group_stop(struct listener_group *g)
 
 void
 listener_group_close_conns(struct listener_group *g, enum conn_end end,
-    const char *why)
+			   const char *why)
 {
 	struct listener *l;
 

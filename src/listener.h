@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Listening sockets: the accept loop, connection caps, and pausing when descriptors run out. */
+/* Listening sockets: accept loop, connection caps, pause when out of fds. */
 #ifndef PORTY_LISTENER_H
 #define PORTY_LISTENER_H
 
@@ -14,7 +14,7 @@
 struct addr;
 struct listener;
 
-/* Clients accepted per readiness event at most, for fairness between listeners. */
+/* Most clients accepted per readiness event: fairness between listeners. */
 #define LISTENER_ACCEPT_BATCH 64
 
 /* How long accepting pauses when the process is out of descriptors (EMFILE). */
@@ -31,24 +31,25 @@ typedef void listener_drained_fn(void *arg);
  * kernel's backlog; it starts again when a connection ends.
  */
 struct listener_group {
-	struct ev_loop *loop;        /* borrowed */
-	struct listener *list;       /* owned: every listener */
-	unsigned nlisteners;         /* listening sockets, all listeners */
-	unsigned nconns;             /* live connections, all listeners */
-	unsigned max_conns;          /* max_connections_total */
-	ev_timer pause;              /* EMFILE/ENFILE: accept again when it fires */
-	bool paused;                 /* the pause timer runs */
-	bool pause_logged;           /* this run of failed accepts was logged */
-	bool started;                /* listener_group_start() was called */
-	bool stopped;                /* listener_group_stop(): sockets closed */
+	struct ev_loop *loop;  /* borrowed */
+	struct listener *list; /* owned: every listener */
+	unsigned nlisteners;   /* listening sockets, all listeners */
+	unsigned nconns;       /* live connections, all listeners */
+	unsigned max_conns;    /* max_connections_total */
+	ev_timer pause;        /* EMFILE: accept again when it fires */
+	bool paused;           /* the pause timer runs */
+	bool pause_logged;     /* this run of failed accepts was logged */
+	bool started;          /* listener_group_start() was called */
+	bool stopped;          /* listener_group_stop(): sockets closed */
 	listener_drained_fn *drained; /* may be NULL */
 	void *drained_arg;
-	struct log_ratelimit rl;     /* accept errors */
+	struct log_ratelimit rl; /* accept errors */
 };
 
 /* An empty group on LOOP with cap MAX_CONNS; DRAINED (may be NULL) as above. */
 void listener_group_init(struct listener_group *g, struct ev_loop *loop,
-    unsigned max_conns, listener_drained_fn *drained, void *arg);
+			 unsigned max_conns, listener_drained_fn *drained,
+			 void *arg);
 
 /*
  * Bind one listening socket per address of ADDRS (N of them) with BACKLOG
@@ -58,8 +59,8 @@ void listener_group_init(struct listener_group *g, struct ev_loop *loop,
  * 0.0.0.0:80: Permission denied"); the group keeps what was bound before.
  */
 int listener_add(struct listener_group *g, const struct conn_owner *owner,
-    const struct addr *addrs, size_t n, int backlog, char *err,
-    size_t errlen);
+		 const struct addr *addrs, size_t n, int backlog, char *err,
+		 size_t errlen);
 
 /* Start accepting on every listener. */
 void listener_group_start(struct listener_group *g);
@@ -73,7 +74,7 @@ void listener_group_stop(struct listener_group *g);
 
 /* conn_close() every open connection of every listener, as END with WHY. */
 void listener_group_close_conns(struct listener_group *g, enum conn_end end,
-    const char *why);
+				const char *why);
 
 /*
  * Close every connection and socket and free the listeners. DRAINED is not

@@ -82,10 +82,10 @@ plain_close(struct transport *t)
 }
 
 const struct transport_ops plain_transport_ops = {
-	.name = "plain",
-	.splice = true,
-	.read = plain_read,
-	.write = plain_write,
-	.shutdown = plain_shutdown,
-	.close = plain_close,
+    .name = "plain",
+    .splice = true,
+    .read = plain_read,
+    .write = plain_write,
+    .shutdown = plain_shutdown,
+    .close = plain_close,
 };

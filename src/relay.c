@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* The byte pump between a connection's two sides: backpressure, half-close, idle timeout. */
+/* The byte pump: backpressure, half-close, splice, idle timeout. */
 #include "auto-config.h"
 
 #include "relay.h"
@@ -12,8 +12,8 @@
 #include "config.h"
 
 static const char *const relay_side_names[] = {
-	[CONN_CLIENT] = "client",
-	[CONN_UPSTREAM] = "upstream",
+    [CONN_CLIENT] = "client",
+    [CONN_UPSTREAM] = "upstream",
 };
 
 /* Bytes read from SRC wait for the peer, in its buffer or its pipe. */
@@ -21,7 +21,7 @@ static inline bool
 relay_pending(const struct half *src)
 {
 	return !buf_empty(&src->in) ||
-	    (src->pipe != NULL && src->pipe->len > 0);
+	       (src->pipe != NULL && src->pipe->len > 0);
 }
 
 /*
@@ -32,7 +32,9 @@ relay_pending(const struct half *src)
 static inline bool
 relay_full(const struct half *src, const struct buf_pool *pool)
 {
-	return src->pipe != NULL ? src->pipe->len > 0 : buf_full(&src->in, pool);
+	if (src->pipe != NULL)
+		return src->pipe->len > 0;
+	return buf_full(&src->in, pool);
 }
 
 /*
@@ -44,7 +46,7 @@ relay_full(const struct half *src, const struct buf_pool *pool)
 static void
 relay_break(struct conn *c, enum conn_side s, bool write, int err)
 {
-	struct half *h = &c->side[s], *peer = &c->side[!s];
+	struct half *h = &c->side[s], *peer = &c->side[conn_other(s)];
 	struct ev_loop *loop = c->owner->loop;
 
 	if (c->err == 0) {
@@ -70,7 +72,7 @@ relay_break(struct conn *c, enum conn_side s, bool write, int err)
 static void
 relay_settle(struct conn *c, enum conn_side from)
 {
-	struct half *src = &c->side[from], *dst = &c->side[!from];
+	struct half *src = &c->side[from], *dst = &c->side[conn_other(from)];
 	struct ev_loop *loop = c->owner->loop;
 
 	if (relay_pending(src))
@@ -85,7 +87,7 @@ relay_settle(struct conn *c, enum conn_side from)
 
 	if (src->eof && !relay_pending(src) && !dst->shut_wr) {
 		dst->shut_wr = 1;
-		/* A peer that is gone already makes this fail: nothing to do. */
+		/* Fails if the peer is gone already: nothing to do then. */
 		(void)dst->tp.ops->shutdown(&dst->tp);
 		if (c->state == CONN_RELAYING)
 			conn_set_state(c, CONN_DRAINING);
@@ -103,10 +105,11 @@ relay_end(struct conn *c)
 		return;
 	}
 	snprintf(why, sizeof(why), "%s %s: %s", relay_side_names[c->err_side],
-	    c->err_write ? "write" : "read", strerror(c->err));
+		 c->err_write ? "write" : "read", strerror(c->err));
 	/* A client that resets is not porty's or the backend's failure. */
 	conn_close(c,
-	    c->err_side == CONN_CLIENT ? CONN_END_ABORT : CONN_END_ERROR, why);
+		   c->err_side == CONN_CLIENT ? CONN_END_ABORT : CONN_END_ERROR,
+		   why);
 }
 
 /*
@@ -132,7 +135,7 @@ relay_want_splice(struct conn *c, struct half *src, const struct half *dst)
 void
 relay_pump(struct conn *c, enum conn_side from)
 {
-	struct half *src = &c->side[from], *dst = &c->side[!from];
+	struct half *src = &c->side[from], *dst = &c->side[conn_other(from)];
 	struct buf_pool *pool = c->owner->pool;
 	bool src_dry = false, dst_full = false, moved = false;
 	unsigned reads = 0;
@@ -140,7 +143,7 @@ relay_pump(struct conn *c, enum conn_side from)
 	size_t n, want;
 
 	for (;;) {
-		/* Write first: what was read last time goes out before more comes in. */
+		/* Write first: what was read goes out before more comes in. */
 		if (relay_pending(src) && !dst_full) {
 			if (src->pipe != NULL)
 				rc = buf_splice_out(src->pipe, &dst->tp, &n);
@@ -154,8 +157,8 @@ relay_pump(struct conn *c, enum conn_side from)
 			if (rc == IO_AGAIN) {
 				dst_full = true;
 			} else if (rc == IO_ERROR) {
-				relay_break(c, (enum conn_side)!from, true,
-				    dst->tp.err);
+				relay_break(c, conn_other(from), true,
+					    dst->tp.err);
 				break;
 			}
 		}
@@ -191,7 +194,7 @@ relay_pump(struct conn *c, enum conn_side from)
 		}
 	}
 
-	/* An empty pipe goes back at once: pipes serve whoever is moving bytes now. */
+	/* An empty pipe goes back at once, for whoever moves bytes next. */
 	if (src->pipe != NULL && src->pipe->len == 0) {
 		buf_pipe_put(c->owner->pipes, src->pipe);
 		src->pipe = NULL;
@@ -200,7 +203,7 @@ relay_pump(struct conn *c, enum conn_side from)
 		c->active = ev_now(c->owner->loop);
 	/* A broken side changes the other direction too: settle both. */
 	relay_settle(c, from);
-	relay_settle(c, (enum conn_side)!from);
+	relay_settle(c, conn_other(from));
 	if (c->side[CONN_CLIENT].shut_wr && c->side[CONN_UPSTREAM].shut_wr)
 		relay_end(c);
 }
@@ -241,7 +244,7 @@ relay_idle_cb(struct ev_loop *loop, ev_timer *w, int revents)
 
 	(void)revents;
 	left = c->active + (ev_tstamp)c->owner->route->idle_timeout_s -
-	    ev_now(loop);
+	       ev_now(loop);
 	if (left > 0.001) {
 		w->repeat = left;
 		ev_timer_again(loop, w);
@@ -263,7 +266,7 @@ relay_start(struct conn *c)
 	}
 	c->active = ev_now(loop);
 	conn_timer(c, (ev_tstamp)c->owner->route->idle_timeout_s,
-	    relay_idle_cb);
+		   relay_idle_cb);
 	/*
 	 * The client has usually sent already: read it now, not one loop
 	 * later. The pump settles both directions, which starts reading the

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* The byte pump between a connection's two sides: backpressure, half-close, idle timeout. */
+/* The byte pump: backpressure, half-close, splice, idle timeout. */
 #ifndef PORTY_RELAY_H
 #define PORTY_RELAY_H
 

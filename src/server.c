@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* The serving process: every route's listener, process-wide limits, graceful stop. */
+/* The serving process: route listeners, process-wide limits, graceful stop. */
 #include "auto-config.h"
 
 #include "server.h"
@@ -48,18 +48,18 @@
 #define SERVER_SPARE_PIPES 32
 
 struct server {
-	struct ev_loop *loop;         /* borrowed */
-	const struct config *cfg;     /* borrowed: outlives the server */
-	struct listener_group group;  /* every listener and its connections */
-	struct upstream *upstreams;   /* owned: one per enabled route */
-	struct buf_pool *pools;       /* owned: one per distinct buffer size */
+	struct ev_loop *loop;        /* borrowed */
+	const struct config *cfg;    /* borrowed: outlives the server */
+	struct listener_group group; /* every listener and its connections */
+	struct upstream *upstreams;  /* owned: one per enabled route */
+	struct buf_pool *pools;      /* owned: one per distinct buffer size */
 	size_t npools;
-	struct buf_pipe_pool pipes;   /* splice(2) pipes, shared by every route */
-	ev_timer stop_timer;          /* shutdown_timeout_seconds after a stop */
+	struct buf_pipe_pool pipes; /* splice(2) pipes, for every route */
+	ev_timer stop_timer;        /* shutdown_timeout_seconds */
 	bool stopping;
 };
 
-/* The pool of SIZE-byte blocks, made on first use (POOLS has room for every route). */
+/* The pool of SIZE-byte blocks, made on first use (room for every route). */
 static struct buf_pool *
 server_pool(struct server *srv, size_t size)
 {
@@ -69,7 +69,8 @@ server_pool(struct server *srv, size_t size)
 		if (srv->pools[i].size == size)
 			return &srv->pools[i];
 	buf_pool_init(&srv->pools[srv->npools], size,
-	    SERVER_POOL_SPARE / size > 16 ? SERVER_POOL_SPARE / size : 16);
+		      SERVER_POOL_SPARE / size > 16 ? SERVER_POOL_SPARE / size
+						    : 16);
 	return &srv->pools[srv->npools++];
 }
 
@@ -94,7 +95,7 @@ server_nr_open(void)
 	return v > 0 ? (rlim_t)v : 1048576;
 }
 
-/* Raise the soft descriptor limit to the hard one: each proxied connection needs two. */
+/* Raise the soft descriptor limit to the hard one: a connection needs two. */
 static void
 server_raise_nofile(void)
 {
@@ -102,12 +103,12 @@ server_raise_nofile(void)
 
 	if (getrlimit(RLIMIT_NOFILE, &rl) == -1 || rl.rlim_cur == rl.rlim_max)
 		return;
-	rl.rlim_cur = rl.rlim_max != RLIM_INFINITY ? rl.rlim_max
-						   : server_nr_open();
+	rl.rlim_cur =
+	    rl.rlim_max != RLIM_INFINITY ? rl.rlim_max : server_nr_open();
 	if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
 		log_msg(LOG_SEV_WARN, NULL,
-		    "cannot raise the open files limit to %llu: %s",
-		    (unsigned long long)rl.rlim_cur, strerror(errno));
+			"cannot raise the open files limit to %llu: %s",
+			(unsigned long long)rl.rlim_cur, strerror(errno));
 }
 
 /*
@@ -129,7 +130,8 @@ server_fd_budget(struct server *srv)
 	base = srv->group.nlisteners + SERVER_FD_RESERVE;
 	cap = limit > base + 2 ? (limit - base) / 2 : 1;
 	if (cap < srv->group.max_conns) {
-		log_msg(LOG_SEV_WARN, NULL,
+		log_msg(
+		    LOG_SEV_WARN, NULL,
 		    "max_connections_total = %u needs %llu file descriptors "
 		    "but the limit is %llu: porty holds at most %llu "
 		    "connections at once, the others wait to be accepted "
@@ -141,18 +143,19 @@ server_fd_budget(struct server *srv)
 		srv->group.max_conns = (unsigned)cap;
 	}
 	left = limit > base + 2ull * srv->group.max_conns
-	    ? (limit - base - 2ull * srv->group.max_conns) / 2
-	    : 0;
+		   ? (limit - base - 2ull * srv->group.max_conns) / 2
+		   : 0;
 	if (left > SERVER_MAX_PIPES)
 		left = SERVER_MAX_PIPES;
 	buf_pipe_pool_init(&srv->pipes, (size_t)left,
-	    left < SERVER_SPARE_PIPES ? (size_t)left : SERVER_SPARE_PIPES);
+			   left < SERVER_SPARE_PIPES ? (size_t)left
+						     : SERVER_SPARE_PIPES);
 }
 
 /* Resolve, bind and register route R (enabled, tcp) as listener number I. */
 static int
 server_add_route(struct server *srv, const struct route *r, size_t i,
-    int backlog, char *err, size_t errlen)
+		 int backlog, char *err, size_t errlen)
 {
 	struct addr addrs[SERVER_MAX_LISTEN_ADDRS];
 	struct conn_owner owner;
@@ -160,17 +163,19 @@ server_add_route(struct server *srv, const struct route *r, size_t i,
 	size_t n;
 
 	if (addr_resolve(r->listen_addr, r->listen_port, true, addrs,
-		SERVER_MAX_LISTEN_ADDRS, &n, why, sizeof(why)) == -1) {
+			 SERVER_MAX_LISTEN_ADDRS, &n, why, sizeof(why)) == -1) {
 		snprintf(err, errlen, "route %s: listen_addr %s", r->name, why);
 		return -1;
 	}
 	if (r->target_addr == NULL || r->target_port == 0) {
-		snprintf(err, errlen, "route %s: a tcp route needs target_addr "
-		    "and target_port", r->name);
+		snprintf(err, errlen,
+			 "route %s: a tcp route needs target_addr "
+			 "and target_port",
+			 r->name);
 		return -1;
 	}
 	if (upstream_init(&srv->upstreams[i], r->target_addr, r->target_port,
-		why, sizeof(why)) == -1) {
+			  why, sizeof(why)) == -1) {
 		snprintf(err, errlen, "route %s: target_addr %s", r->name, why);
 		return -1;
 	}
@@ -185,7 +190,7 @@ server_add_route(struct server *srv, const struct route *r, size_t i,
 	owner.start = upstream_connect;
 	owner.connected = relay_start;
 	if (listener_add(&srv->group, &owner, addrs, n, backlog, why,
-		sizeof(why)) == -1) {
+			 sizeof(why)) == -1) {
 		snprintf(err, errlen, "route %s: %s", r->name, why);
 		return -1;
 	}
@@ -211,16 +216,16 @@ server_stop_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	(void)revents;
 	if (srv->group.nconns > 0)
 		log_msg(LOG_SEV_WARN, NULL,
-		    "shutdown timeout: closing %u open connections",
-		    srv->group.nconns);
+			"shutdown timeout: closing %u open connections",
+			srv->group.nconns);
 	listener_group_close_conns(&srv->group, CONN_END_TIMEOUT,
-	    "server stopping");
+				   "server stopping");
 	ev_break(loop, EVBREAK_ALL);
 }
 
 struct server *
 server_start(struct ev_loop *loop, const struct config *cfg, char *err,
-    size_t errlen)
+	     size_t errlen)
 {
 	struct server *srv;
 	unsigned max_total;
@@ -233,7 +238,8 @@ server_start(struct ev_loop *loop, const struct config *cfg, char *err,
 		if (!r->enabled)
 			continue;
 		if (r->mode == ROUTE_MODE_HTTP) {
-			snprintf(err, errlen,
+			snprintf(
+			    err, errlen,
 			    "route %s: mode \"http\" is not implemented yet",
 			    r->name);
 			return NULL;
@@ -250,8 +256,8 @@ server_start(struct ev_loop *loop, const struct config *cfg, char *err,
 		goto nomem;
 	srv->loop = loop;
 	srv->cfg = cfg;
-	max_total = cfg->max_connections_total > 0 ? cfg->max_connections_total
-						   : ~0u;
+	max_total =
+	    cfg->max_connections_total > 0 ? cfg->max_connections_total : ~0u;
 	listener_group_init(&srv->group, loop, max_total, server_drained, srv);
 	ev_init(&srv->stop_timer, server_stop_timer_cb);
 	srv->stop_timer.data = srv;
@@ -266,7 +272,7 @@ server_start(struct ev_loop *loop, const struct config *cfg, char *err,
 		if (!cfg->routes[i].enabled)
 			continue;
 		if (server_add_route(srv, &cfg->routes[i], i, backlog, err,
-			errlen) == -1)
+				     errlen) == -1)
 			goto fail;
 	}
 	server_fd_budget(srv);
@@ -299,10 +305,10 @@ server_shutdown(struct server *srv)
 		return;
 	}
 	log_msg(LOG_SEV_INFO, NULL,
-	    "stopping: waiting up to %us for %u open connections",
-	    srv->cfg->shutdown_timeout_s, srv->group.nconns);
+		"stopping: waiting up to %us for %u open connections",
+		srv->cfg->shutdown_timeout_s, srv->group.nconns);
 	ev_timer_set(&srv->stop_timer, (ev_tstamp)srv->cfg->shutdown_timeout_s,
-	    0.);
+		     0.);
 	ev_timer_start(srv->loop, &srv->stop_timer);
 }
 

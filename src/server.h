@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* The serving process: every route's listener, process-wide limits, graceful stop. */
+/* The serving process: route listeners, process-wide limits, graceful stop. */
 #ifndef PORTY_SERVER_H
 #define PORTY_SERVER_H
 
@@ -17,7 +17,7 @@ struct server;
  * denied") when a listener cannot be set up.
  */
 struct server *server_start(struct ev_loop *loop, const struct config *cfg,
-    char *err, size_t errlen);
+			    char *err, size_t errlen);
 
 /*
  * Graceful stop: close the listeners, let open connections finish for up to

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Socket syscalls with the flags porty always wants: non-blocking, close-on-exec, no Nagle. */
+/* Socket syscalls with porty's flags: non-blocking, close-on-exec, no Nagle. */
 #include "auto-config.h"
 
 #include "sock.h"
@@ -42,8 +42,8 @@ sock_listen(const struct addr *a, int backlog, char *err, size_t errlen)
 	char text[ADDR_TEXT_MAX];
 	int fd, on = 1;
 
-	fd = socket(a->u.sa.sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-	    IPPROTO_TCP);
+	fd = socket(a->u.sa.sa_family,
+		    SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);
 	if (fd == -1)
 		goto fail;
 	/* A restarted porty must not wait out TIME_WAIT of its old clients. */
@@ -75,7 +75,7 @@ sock_accept(int lfd, struct addr *peer)
 	do {
 		len = sizeof(peer->u);
 		fd = accept4(lfd, &peer->u.sa, &len,
-		    SOCK_NONBLOCK | SOCK_CLOEXEC);
+			     SOCK_NONBLOCK | SOCK_CLOEXEC);
 	} while (fd == -1 && errno == EINTR);
 	if (fd != -1)
 		peer->len = len;
@@ -87,15 +87,15 @@ sock_connect(const struct addr *a, bool *pending)
 {
 	int fd, saved;
 
-	fd = socket(a->u.sa.sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-	    IPPROTO_TCP);
+	fd = socket(a->u.sa.sa_family,
+		    SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);
 	if (fd == -1)
 		return -1;
 	(void)sock_nodelay(fd);
 	*pending = false;
 	if (connect(fd, &a->u.sa, a->len) == 0)
 		return fd;
-	/* A non-blocking connect interrupted by a signal goes on in the background. */
+	/* Interrupted by a signal, the connect goes on in the background. */
 	if (errno == EINPROGRESS || errno == EINTR) {
 		*pending = true;
 		return fd;

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Socket syscalls with the flags porty always wants: non-blocking, close-on-exec, no Nagle. */
+/* Socket syscalls with porty's flags: non-blocking, close-on-exec, no Nagle. */
 #ifndef PORTY_SOCK_H
 #define PORTY_SOCK_H
 

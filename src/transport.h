@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Byte transports under a connection: the ops table (plain TCP now, TLS later). */
+/* Byte transports under a connection: the ops table (plain now, TLS later). */
 #ifndef PORTY_TRANSPORT_H
 #define PORTY_TRANSPORT_H
 
@@ -43,11 +43,11 @@ struct transport {
  */
 struct transport_ops {
 	const char *name;
-	bool splice; /* fd carries the raw stream: splice(2) may bypass read/write */
+	bool splice; /* fd carries the raw stream: splice(2) may bypass read */
 	enum io_rc (*read)(struct transport *t, char *dst, size_t len,
-	    size_t *n);
+			   size_t *n);
 	enum io_rc (*write)(struct transport *t, const char *src, size_t len,
-	    size_t *n);
+			    size_t *n);
 	enum io_rc (*shutdown)(struct transport *t);
 	void (*close)(struct transport *t);
 };

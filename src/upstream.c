@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* The upstream side: a route's target resolved at start-up, non-blocking connect with timeout and retries. */
+/* The upstream side: the target, non-blocking connect, timeout, retries. */
 #include "auto-config.h"
 
 #include "upstream.h"
@@ -14,8 +14,8 @@
 #include "sock.h"
 
 int
-upstream_init(struct upstream *u, const char *host, unsigned port,
-    char *err, size_t errlen)
+upstream_init(struct upstream *u, const char *host, unsigned port, char *err,
+	      size_t errlen)
 {
 	memset(u, 0, sizeof(*u));
 	if (addr_format_hostport(host, port, u->name, sizeof(u->name)) >=
@@ -24,7 +24,7 @@ upstream_init(struct upstream *u, const char *host, unsigned port,
 		return -1;
 	}
 	return addr_resolve(host, port, false, u->addrs, UPSTREAM_MAX_ADDRS,
-	    &u->naddrs, err, errlen);
+			    &u->naddrs, err, errlen);
 }
 
 ev_tstamp
@@ -37,7 +37,7 @@ upstream_backoff(unsigned k, double r)
 	if (d > UPSTREAM_BACKOFF_MAX)
 		d = UPSTREAM_BACKOFF_MAX;
 	return d * (1.0 - UPSTREAM_BACKOFF_JITTER +
-	    2.0 * UPSTREAM_BACKOFF_JITTER * r);
+		    2.0 * UPSTREAM_BACKOFF_JITTER * r);
 }
 
 /*
@@ -49,8 +49,8 @@ static double
 upstream_jitter(const struct conn *c)
 {
 	uint64_t x = (uint64_t)(uintptr_t)c ^
-	    (uint64_t)(ev_now(c->owner->loop) * 1e6) ^
-	    ((uint64_t)c->up_attempt << 56);
+		     (uint64_t)(ev_now(c->owner->loop) * 1e6) ^
+		     ((uint64_t)c->up_attempt << 56);
 
 	x += 0x9e3779b97f4a7c15u;
 	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9u;
@@ -62,7 +62,7 @@ upstream_jitter(const struct conn *c)
 static void upstream_try(struct conn *c);
 static void upstream_timer_cb(struct ev_loop *loop, ev_timer *w, int revents);
 
-/* The connect to the current address failed with ERR: next address, retry, or give up. */
+/* Connecting failed with ERR: next address, retry, or give up. */
 static void
 upstream_fail(struct conn *c, int err)
 {
@@ -81,15 +81,15 @@ upstream_fail(struct conn *c, int err)
 		/* Round up_attempt failed; wait before the next one. */
 		c->up_addr = 0;
 		c->up_backoff = 1;
-		conn_timer(c,
-		    upstream_backoff(c->up_attempt - 1u, upstream_jitter(c)),
+		conn_timer(
+		    c, upstream_backoff(c->up_attempt - 1u, upstream_jitter(c)),
 		    upstream_timer_cb);
 		return;
 	}
 	addr_format(&u->addrs[c->up_addr], addr, sizeof(addr));
 	attempts = c->up_attempt;
 	snprintf(why, sizeof(why), "connect %s: %s (after %u attempt%s)", addr,
-	    strerror(err), attempts, attempts == 1 ? "" : "s");
+		 strerror(err), attempts, attempts == 1 ? "" : "s");
 	conn_close(c, CONN_END_ERROR, why);
 }
 
@@ -99,7 +99,7 @@ upstream_done(struct conn *c)
 	c->owner->connected(c);
 }
 
-/* EV_WRITE on a connecting socket: the handshake finished one way or the other. */
+/* EV_WRITE on a connecting socket: the handshake has finished, somehow. */
 static void
 upstream_connect_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
@@ -116,7 +116,7 @@ upstream_connect_cb(struct ev_loop *loop, ev_io *w, int revents)
 	upstream_done(c);
 }
 
-/* The one timer while connecting: the end of a backoff, or a connect timeout. */
+/* The one timer while connecting: a backoff ended, or a connect timed out. */
 static void
 upstream_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
@@ -132,7 +132,7 @@ upstream_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	upstream_fail(c, ETIMEDOUT);
 }
 
-/* Start a connect to the current address; round up_attempt begins at address 0. */
+/* Connect to the current address; an attempt begins at address 0. */
 static void
 upstream_try(struct conn *c)
 {
@@ -156,7 +156,7 @@ upstream_try(struct conn *c)
 	ev_set_cb(&h->wr, upstream_connect_cb);
 	ev_io_start(c->owner->loop, &h->wr);
 	conn_timer(c, (ev_tstamp)c->owner->route->connect_timeout_ms / 1000.0,
-	    upstream_timer_cb);
+		   upstream_timer_cb);
 }
 
 void

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* The upstream side: a route's target resolved at start-up, non-blocking connect with timeout and retries. */
+/* The upstream side: the target, non-blocking connect, timeout, retries. */
 #ifndef PORTY_UPSTREAM_H
 #define PORTY_UPSTREAM_H
 
@@ -21,7 +21,7 @@ struct conn;
 
 /* A backend: where to connect, resolved once at start-up. */
 struct upstream {
-	char name[280];                       /* "host:port" as configured */
+	char name[280];                        /* "host:port" as configured */
 	struct addr addrs[UPSTREAM_MAX_ADDRS]; /* tried in this order */
 	size_t naddrs;
 };
@@ -31,7 +31,7 @@ struct upstream {
  * ERR filled with the resolver's reason.
  */
 int upstream_init(struct upstream *u, const char *host, unsigned port,
-    char *err, size_t errlen);
+		  char *err, size_t errlen);
 
 /*
  * Connect C's upstream side to C's owner's upstream: CONN_CONNECTING, each

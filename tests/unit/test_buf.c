@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Unit tests of buf.c: reads and writes through a transport, compaction, the block pool. */
+/* Unit tests of buf.c: transport reads and writes, compaction, the pools. */
 #include "auto-config.h"
 
 #include <check.h>
@@ -81,11 +81,11 @@ fake_close(struct transport *t)
 }
 
 static const struct transport_ops fake_ops = {
-	.name = "fake",
-	.read = fake_read,
-	.write = fake_write,
-	.shutdown = fake_shutdown,
-	.close = fake_close,
+    .name = "fake",
+    .read = fake_read,
+    .write = fake_write,
+    .shutdown = fake_shutdown,
+    .close = fake_close,
 };
 
 static struct fake f;
@@ -133,7 +133,7 @@ START_TEST(test_buf_read_takes_block_lazily)
 }
 END_TEST
 
-/* A read that finds nothing (or the end) gives the fresh block straight back. */
+/* A read that finds nothing (or the end) gives the block straight back. */
 START_TEST(test_buf_read_empty_releases)
 {
 	size_t n;
@@ -236,7 +236,7 @@ START_TEST(test_buf_read_compacts)
 }
 END_TEST
 
-/* Transport errors pass through with their errno; the empty buffer holds nothing. */
+/* Transport errors pass through with their errno; no block is kept. */
 static enum io_rc
 fail_read(struct transport *t, char *dst, size_t len, size_t *n)
 {
@@ -282,7 +282,7 @@ START_TEST(test_buf_pool_trims_spares)
 }
 END_TEST
 
-/* Pipes come from the pool up to its cap; empty ones are reused, dirty ones closed. */
+/* Pipes come from the pool up to its cap; empty ones reused, dirty closed. */
 START_TEST(test_buf_pipe_pool)
 {
 	struct buf_pipe_pool pp;
@@ -316,7 +316,7 @@ START_TEST(test_buf_pipe_pool)
 }
 END_TEST
 
-/* splice in from one socket and out to another: bytes, counts, EOF and EAGAIN. */
+/* splice in from one socket, out to another: bytes, counts, EOF, EAGAIN. */
 START_TEST(test_buf_splice)
 {
 	struct transport in = {.ops = &plain_transport_ops};
@@ -328,9 +328,9 @@ START_TEST(test_buf_splice)
 	size_t n;
 
 	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, a),
-	    0);
+			 0);
 	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, z),
-	    0);
+			 0);
 	in.fd = a[1];
 	out.fd = z[0];
 	buf_pipe_pool_init(&pp, 1, 1);

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Unit tests of relay.c (with conn.c and upstream.c): socketpairs on a private loop. */
+/* Unit tests of relay.c, conn.c, upstream.c: socketpairs, a private loop. */
 #include "auto-config.h"
 
 #include <arpa/inet.h>
@@ -52,7 +52,7 @@ connected_cb(struct conn *cc)
 	relay_start(cc);
 }
 
-/* Run the loop without blocking N times: enough for every ready watcher to settle. */
+/* Run the loop without blocking N times, for ready watchers to settle. */
 static void
 spin(int n)
 {
@@ -77,15 +77,16 @@ static void
 pair(int sv[2])
 {
 	ck_assert_int_eq(socketpair(AF_UNIX,
-			     SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv),
-	    0);
+				    SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+				    0, sv),
+			 0);
 }
 
 /* The common part of every fixture: a loop, a pool, a route, an owner. */
 static void
 setup_owner(void)
 {
-	/* As main.c does: a dead peer is EPIPE, not a signal (splice raises it). */
+	/* As main.c: a dead peer is EPIPE, not a signal (splice raises it). */
 	signal(SIGPIPE, SIG_IGN);
 	loop = ev_loop_new(0);
 	ck_assert_ptr_nonnull(loop);
@@ -109,7 +110,7 @@ setup_owner(void)
 	app_client = app_upstream = -1;
 }
 
-/* A relaying conn between two socketpairs, as if the upstream had just connected. */
+/* A relaying conn between two socketpairs, as if just connected. */
 static void
 start_relay(void)
 {
@@ -212,12 +213,12 @@ recv_pattern(int fd, size_t *pos, int dir)
 		return -1;
 	for (i = 0; i < r; i++)
 		ck_assert_msg(chunk[i] == pattern(*pos + (size_t)i, dir),
-		    "byte %zu differs", *pos + (size_t)i);
+			      "byte %zu differs", *pos + (size_t)i);
 	*pos += (size_t)r;
 	return r;
 }
 
-/* Read everything available until EAGAIN into BUF; returns the count, -1 on EOF with nothing. */
+/* Read what is there into BUF: the count, 0 if nothing, -1 at EOF. */
 static ssize_t
 drain(int fd, char *buf, size_t len)
 {
@@ -228,7 +229,7 @@ drain(int fd, char *buf, size_t len)
 	return r == 0 ? -1 : r;
 }
 
-/* A megabyte each way at the same time arrives complete and in order, and is counted. */
+/* A MiB each way at once arrives complete and in order, and is counted. */
 START_TEST(test_relay_transfer_integrity)
 {
 	const size_t total = 1u << 20;
@@ -278,7 +279,7 @@ START_TEST(test_relay_backpressure)
 	int small = 4096;
 
 	setsockopt(c->side[CONN_UPSTREAM].tp.fd, SOL_SOCKET, SO_SNDBUF, &small,
-	    sizeof(small));
+		   sizeof(small));
 	for (i = 0; i < 10000 && still < 20; i++) {
 		before = sent;
 		send_pattern(app_client, &sent, total, 0);
@@ -346,7 +347,7 @@ START_TEST(test_relay_half_close_client_first)
 }
 END_TEST
 
-/* The upstream half-closes first: the client still sends, and the conn ends with it. */
+/* The upstream half-closes first: the client still sends, then ends it. */
 START_TEST(test_relay_half_close_upstream_first)
 {
 	char buf[64];
@@ -383,7 +384,8 @@ START_TEST(test_relay_eof_after_pending_bytes)
 		send_pattern(app_client, &sent, total, 0);
 		spin(1);
 		if (i % 4 == 0)
-			ck_assert_int_ge(recv_pattern(app_upstream, &got, 0), 0);
+			ck_assert_int_ge(recv_pattern(app_upstream, &got, 0),
+					 0);
 	}
 	ck_assert_uint_eq(sent, total);
 	shutdown(app_client, SHUT_WR);
@@ -398,7 +400,7 @@ START_TEST(test_relay_eof_after_pending_bytes)
 }
 END_TEST
 
-/* Buffers are held only while bytes are in flight: drained, both are back in the pool. */
+/* Buffers are held only while bytes are in flight: drained, both are back. */
 START_TEST(test_relay_buffer_returned_when_drained)
 {
 	char buf[64];
@@ -422,7 +424,7 @@ START_TEST(test_relay_buffer_returned_when_drained)
 }
 END_TEST
 
-/* A side that vanishes (its peer closed both ways) ends the conn; nothing leaks. */
+/* A side that vanishes (closed both ways) ends the conn; nothing leaks. */
 START_TEST(test_relay_peer_gone)
 {
 	char buf[64];
@@ -442,7 +444,7 @@ START_TEST(test_relay_peer_gone)
 }
 END_TEST
 
-/* Idle timeout: a conn with no traffic closes after idle_timeout_seconds, not before. */
+/* Idle timeout: no traffic for idle_timeout_seconds closes, not before. */
 static void
 setup_idle(void)
 {
@@ -487,9 +489,9 @@ static const struct backoff_case {
 	unsigned k;
 	double r, want;
 } backoff_cases[] = {
-	{0, 0.5, 0.1}, {1, 0.5, 0.2}, {2, 0.5, 0.4}, {4, 0.5, 1.6},
-	{5, 0.5, 2.0}, {40, 0.5, 2.0}, {0, 0.0, 0.08}, {5, 0.0, 1.6},
-	{5, 0.999999, 2.4},
+    {0, 0.5, 0.1},  {1, 0.5, 0.2}, {2, 0.5, 0.4},
+    {4, 0.5, 1.6},  {5, 0.5, 2.0}, {40, 0.5, 2.0},
+    {0, 0.0, 0.08}, {5, 0.0, 1.6}, {5, 0.999999, 2.4},
 };
 
 START_TEST(test_upstream_backoff)
@@ -498,11 +500,11 @@ START_TEST(test_upstream_backoff)
 	double d = upstream_backoff(tc->k, tc->r);
 
 	ck_assert_msg(d > tc->want - 1e-4 && d < tc->want + 1e-4,
-	    "k=%u r=%g: %g, want %g", tc->k, tc->r, d, tc->want);
+		      "k=%u r=%g: %g, want %g", tc->k, tc->r, d, tc->want);
 }
 END_TEST
 
-/* A TCP listener on an ephemeral loopback port (non-blocking); stores the port. */
+/* A non-blocking TCP listener on an ephemeral loopback port, in *PORT. */
 static int
 tcp_listener(unsigned *port)
 {
@@ -544,7 +546,7 @@ accept_client(void)
 	owner.start(c);
 }
 
-/* Connect to a live backend, then relay: the client's early bytes are not lost. */
+/* Connect to a live backend, then relay: the client's early bytes arrive. */
 START_TEST(test_upstream_connect_then_relay)
 {
 	char err[128], buf[64];
@@ -642,7 +644,7 @@ relay_suite(void)
 	tcase_add_checked_fixture(tc, setup_upstream, teardown);
 	tcase_set_timeout(tc, 10);
 	tcase_add_loop_test(tc, test_upstream_backoff, 0,
-	    (int)ARRAY_SIZE(backoff_cases));
+			    (int)ARRAY_SIZE(backoff_cases));
 	tcase_add_test(tc, test_upstream_connect_then_relay);
 	tcase_add_test(tc, test_upstream_refused_after_retries);
 	suite_add_tcase(s, tc);
