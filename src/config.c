@@ -12,10 +12,9 @@
 #include <string.h>
 #include <strings.h>
 
-#include <arpa/inet.h>
-
 #include "compiler.h"
 #include "parse.h"
+#include "router.h"
 #include "toml.h"
 
 enum cfg_type {
@@ -952,141 +951,31 @@ check_route(struct loader *ld, size_t i)
 	}
 }
 
-/* A host name, or "*" / "*.suffix" when WILDCARD: letters, digits, '-', '_' and dots. */
-static bool
-name_ok(const char *s, size_t len, bool wildcard)
-{
-	size_t i;
-
-	if (wildcard && len == 1 && s[0] == '*')
-		return true;
-	if (wildcard && len > 2 && s[0] == '*' && s[1] == '.') {
-		s += 2;
-		len -= 2;
-	}
-	if (len == 0 || len > 253 || s[0] == '.' || s[len - 1] == '.')
-		return false;
-	for (i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (!(c >= 'a' && c <= 'z') && !(c >= 'A' && c <= 'Z') &&
-		    !(c >= '0' && c <= '9') && c != '-' && c != '_' &&
-		    c != '.')
-			return false;
-		if (c == '.' && s[i + 1] == '.')
-			return false;
-	}
-	return true;
-}
-
-/* An IPv4 or IPv6 literal, optionally with a /prefix of the right size. */
-static bool
-ip_or_cidr_ok(const char *s, size_t len)
-{
-	char buf[64], *slash;
-	unsigned char raw[16];
-	unsigned long long bits;
-	const char *err;
-	int family;
-
-	if (len == 0 || len >= sizeof(buf))
-		return false;
-	memcpy(buf, s, len);
-	buf[len] = '\0';
-	slash = strchr(buf, '/');
-	if (slash != NULL)
-		*slash = '\0';
-	family = strchr(buf, ':') != NULL ? AF_INET6 : AF_INET;
-	if (inet_pton(family, buf, raw) != 1)
-		return false;
-	if (slash == NULL)
-		return true;
-	return parse_uint(slash + 1, 0, family == AF_INET ? 32 : 128, &bits,
-		   &err) == 0;
-}
-
-/* ":80" or ":8000-8999" after a dynamic_allow pattern. */
-static bool
-port_range_ok(const char *s)
-{
-	char lo[8];
-	const char *dash = strchr(s, '-'), *err;
-	unsigned a, b;
-
-	if (dash == NULL)
-		return parse_port(s, &a, &err) == 0;
-	if ((size_t)(dash - s) >= sizeof(lo))
-		return false;
-	memcpy(lo, s, (size_t)(dash - s));
-	lo[dash - s] = '\0';
-	return parse_port(lo, &a, &err) == 0 &&
-	    parse_port(dash + 1, &b, &err) == 0 && a <= b;
-}
-
-/*
- * A dynamic_allow pattern: "*", a host name with "*." wildcard, an IP
- * literal or CIDR, each optionally followed by ":port" or ":lo-hi" (IPv6
- * in brackets when a port follows).
- */
-static bool
-allow_pattern_ok(const char *p)
-{
-	const char *colon, *end;
-	size_t len = strlen(p);
-
-	if (p[0] == '[') {
-		end = strchr(p, ']');
-		if (end == NULL || !ip_or_cidr_ok(p + 1, (size_t)(end - p - 1)) ||
-		    strchr(p + 1, '.') != NULL)
-			return false;
-		if (end[1] == '\0')
-			return true;
-		return end[1] == ':' && port_range_ok(end + 2);
-	}
-	colon = strchr(p, ':');
-	if (colon != NULL && strchr(colon + 1, ':') != NULL)
-		return ip_or_cidr_ok(p, len); /* bare IPv6 */
-	if (colon != NULL) {
-		if (!port_range_ok(colon + 1))
-			return false;
-		len = (size_t)(colon - p);
-	}
-	return ip_or_cidr_ok(p, len) || name_ok(p, len, true);
-}
-
+/* Each host and dynamic_allow entry must parse as router.c will read it. */
 static void
 check_patterns(struct loader *ld, size_t i)
 {
 	const struct route *r = &ld->cfg->routes[i];
+	static const char *const keys[] = {"host", "dynamic_allow"};
+	const struct strlist *lists[] = {&r->host, &r->dynamic_allow};
+	char path[160], why[160];
 	const struct pos *at;
-	char path[160];
-	size_t j;
+	size_t k, j;
+	int rc;
 
-	for (j = 0; j < r->host.n; j++) {
-		const char *h = r->host.v[j];
+	for (k = 0; k < ARRAY_SIZE(keys); k++) {
+		for (j = 0; j < lists[k]->n; j++) {
+			const char *p = lists[k]->v[j];
 
-		if (name_ok(h, strlen(h), true) && strcmp(h, "*") != 0)
-			continue;
-		if (ip_or_cidr_ok(h, strlen(h)) && strchr(h, '/') == NULL)
-			continue;
-		at = route_key(ld, i, "host");
-		route_path(ld, i, "host", path, sizeof(path));
-		loader_error(ld, at != NULL ? at->line : r->line,
-		    at != NULL ? at->col : r->col,
-		    "%s: \"%s\" is not a host name, \"*.\" wildcard or IP address",
-		    path, h);
-	}
-	for (j = 0; j < r->dynamic_allow.n; j++) {
-		const char *a = r->dynamic_allow.v[j];
-
-		if (allow_pattern_ok(a))
-			continue;
-		at = route_key(ld, i, "dynamic_allow");
-		route_path(ld, i, "dynamic_allow", path, sizeof(path));
-		loader_error(ld, at != NULL ? at->line : r->line,
-		    at != NULL ? at->col : r->col,
-		    "%s: \"%s\" is not a host pattern, IP or CIDR with an optional :port or :lo-hi",
-		    path, a);
+			rc = k == 0 ? router_host_pattern_check(p, why, sizeof(why)) :
+				      router_allow_pattern_check(p, why, sizeof(why));
+			if (rc == 0)
+				continue;
+			at = route_key(ld, i, keys[k]);
+			route_path(ld, i, keys[k], path, sizeof(path));
+			loader_error(ld, at != NULL ? at->line : r->line,
+			    at != NULL ? at->col : r->col, "%s: %s", path, why);
+		}
 	}
 }
 

@@ -12,11 +12,11 @@
 #include "compiler.h"
 
 /* Text room of a new head: most request heads fit, so one allocation. */
-#define HEAD_INITIAL 1024
+#define HEAD_INITIAL   1024
 /* Fields room of a new head, doubled as needed up to PORTY_HTTP_HEAD_FIELDS. */
 #define FIELDS_INITIAL 16
 /* The most Connection options (hop-by-hop names) honoured in one head. */
-#define CONN_TOKENS 32
+#define CONN_TOKENS    32
 /* The longest chunk-size line, extensions included. */
 #define CHUNK_LINE_MAX 4096
 
@@ -41,26 +41,27 @@ static const struct {
 	const char *name;
 	enum field_kind kind;
 } field_kinds[] = {
-	{"Host", FK_HOST},
-	{"Content-Length", FK_CONTENT_LENGTH},
-	{"Transfer-Encoding", FK_TRANSFER_ENCODING},
-	{"Connection", FK_CONNECTION},
-	{"Keep-Alive", FK_KEEP_ALIVE},
-	{"Proxy-Connection", FK_PROXY_CONNECTION},
-	{"TE", FK_TE},
-	{"Trailer", FK_TRAILER},
-	{"Upgrade", FK_UPGRADE},
-	{"X-Forwarded-For", FK_XFF},
-	{"X-Forwarded-Proto", FK_XFP},
-	{"X-Forwarded-Host", FK_XFH},
+    {"Host", FK_HOST},
+    {"Content-Length", FK_CONTENT_LENGTH},
+    {"Transfer-Encoding", FK_TRANSFER_ENCODING},
+    {"Connection", FK_CONNECTION},
+    {"Keep-Alive", FK_KEEP_ALIVE},
+    {"Proxy-Connection", FK_PROXY_CONNECTION},
+    {"TE", FK_TE},
+    {"Trailer", FK_TRAILER},
+    {"Upgrade", FK_UPGRADE},
+    {"X-Forwarded-For", FK_XFF},
+    {"X-Forwarded-Proto", FK_XFP},
+    {"X-Forwarded-Host", FK_XFH},
 };
 
 /* One header field, as offsets into the head's text. */
 struct field {
 	uint32_t name, name_len;
-	uint32_t value, value_len; /* trimmed of OWS once the head is complete */
-	uint8_t kind;              /* enum field_kind */
-	uint8_t listed;            /* named by a Connection option */
+	/* The value, trimmed of OWS once the head is complete. */
+	uint32_t value, value_len;
+	uint8_t kind;   /* enum field_kind */
+	uint8_t listed; /* named by a Connection option */
 };
 
 /*
@@ -71,8 +72,7 @@ struct field {
  */
 struct http_head_store {
 	uint32_t len, cap;         /* text bytes held, and room */
-	uint32_t scan;             /* next byte the line scanner looks at */
-	uint32_t line;             /* start of the line being scanned */
+	uint32_t line;             /* start of the line being read */
 	uint32_t fed;              /* bytes given to http-parser */
 	uint32_t end;              /* head length once complete, else 0 */
 	uint32_t start, start_len; /* the start line, CRLF excluded */
@@ -140,7 +140,8 @@ is_target_char(unsigned char c)
 	return c > 0x20 && c != 0x7f;
 }
 
-/* uri-host [":" port] bytes: unreserved, pct-encoded, sub-delims, IP-literal. */
+/* uri-host [":" port] bytes: unreserved, pct-encoded, sub-delims, IP-literal.
+ */
 static bool
 is_host_char(unsigned char c)
 {
@@ -318,8 +319,8 @@ scan_status_line(struct http_head *h, const char *s, size_t n)
 
 	if (n < 8 || scan_version(h, s, 8) == -1)
 		return head_bad(h, "malformed status line");
-	if (n < 12 || s[8] != ' ' || s[9] < '1' || s[9] > '9' ||
-	    s[10] < '0' || s[10] > '9' || s[11] < '0' || s[11] > '9' ||
+	if (n < 12 || s[8] != ' ' || s[9] < '1' || s[9] > '9' || s[10] < '0' ||
+	    s[10] > '9' || s[11] < '0' || s[11] > '9' ||
 	    (n > 12 && s[12] != ' '))
 		return head_bad(h, "malformed status line");
 	for (i = 12; i < n; i++)
@@ -371,7 +372,8 @@ head_on_field(http_parser *p, const char *at, size_t n)
 
 	if (st->nfields == 0 || st->in_value) {
 		if (st->nfields == PORTY_HTTP_HEAD_FIELDS)
-			return head_bad_status(h, 431, "too many header fields");
+			return head_bad_status(h, 431,
+					       "too many header fields");
 		if (st->nfields == st->fcap) {
 			uint32_t cap = st->fcap ? st->fcap * 2 : FIELDS_INITIAL;
 
@@ -426,25 +428,47 @@ head_on_message_complete(http_parser *p)
 }
 
 static const http_parser_settings head_settings = {
-	.on_url = head_on_span,
-	.on_status = head_on_span,
-	.on_header_field = head_on_field,
-	.on_header_value = head_on_value,
-	.on_headers_complete = head_on_headers_complete,
-	.on_message_complete = head_on_message_complete,
+    .on_url = head_on_span,
+    .on_status = head_on_span,
+    .on_header_field = head_on_field,
+    .on_header_value = head_on_value,
+    .on_headers_complete = head_on_headers_complete,
+    .on_message_complete = head_on_message_complete,
 };
+
+static enum field_kind
+field_kind_of(const char *name, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(field_kinds); i++)
+		if (name_eq(name, n, field_kinds[i].name,
+			    strlen(field_kinds[i].name)))
+			return field_kinds[i].kind;
+	return FK_OTHER;
+}
 
 /* Map an http-parser error to the answer. Returns -1. */
 static int
 head_parser_error(struct http_head *h, enum http_errno err)
 {
+	const struct http_head_store *st = h->store;
+	uint32_t i;
+
 	switch (err) {
 	case HPE_INVALID_METHOD:
 		return head_bad_status(h, 501, "unknown method");
 	case HPE_INVALID_CONTENT_LENGTH:
 		return head_bad(h, "invalid Content-Length");
 	case HPE_UNEXPECTED_CONTENT_LENGTH:
-		return head_bad(h, "conflicting Content-Length");
+		/* One code for both; the fields read so far tell which. */
+		for (i = 0; i < st->nfields; i++)
+			if (field_kind_of(st->text + st->fields[i].name,
+					  st->fields[i].name_len) ==
+			    FK_TRANSFER_ENCODING)
+				return head_bad(h, "Content-Length with "
+						   "Transfer-Encoding");
+		return head_bad(h, "several Content-Length headers");
 	case HPE_INVALID_URL:
 	case HPE_INVALID_HOST:
 	case HPE_INVALID_PORT:
@@ -483,57 +507,45 @@ head_parse(struct http_head *h, uint32_t upto)
 }
 
 /*
- * Check every complete line of the text not yet scanned, and pass each one
- * to http-parser once checked, so errors come in byte order whatever the
- * splits. Lines end in CRLF and nowhere else: a bare LF or CR is refused,
- * not tolerated, so that porty never splits a head where the backend does
- * not (RFC 9112 §2.2 lets a recipient choose). Empty lines before the start
- * line are skipped (§2.2). Sets st->end at the empty line ending the head.
- * Returns 0 or -1.
+ * Check the line just completed (it ends at the last byte of the text) and
+ * pass it to http-parser, so that errors come in byte order whatever the
+ * splits and http-parser never sees a line this module refuses. Lines end
+ * in CRLF and nowhere else: a bare LF or CR is refused, not tolerated, so
+ * that porty never splits a head where the backend does not (RFC 9112 §2.2
+ * lets a recipient choose). Empty lines before the start line are skipped
+ * (§2.2). Sets st->end at the empty line ending the head. Returns 0 or -1.
  */
 static int
-head_scan(struct http_head *h)
+head_line(struct http_head *h)
 {
 	struct http_head_store *st = h->store;
-	const char *lf, *s;
-	uint32_t pos;
-	size_t n;
+	const char *s = st->text + st->line;
+	size_t n = st->len - 1 - st->line;
 	int rc = 0;
 
-	while (st->scan < st->len &&
-	       (lf = memchr(st->text + st->scan, '\n', st->len - st->scan)) !=
-		   NULL) {
-		pos = (uint32_t)(lf - st->text);
-		s = st->text + st->line;
-		n = pos - st->line;
-		st->scan = pos + 1;
-		st->line = pos + 1;
-		if (n == 0 || s[n - 1] != '\r')
-			return head_bad(h, "bare LF in head");
-		n--;
-		if (memchr(s, '\r', n) != NULL)
-			return head_bad(h, "bare CR in head");
-		if (!st->have_start) {
-			if (n > 0) {
-				st->have_start = true;
-				st->start = (uint32_t)(s - st->text);
-				st->start_len = (uint32_t)n;
-				rc = h->type == HTTP_HEAD_REQUEST
-					 ? scan_request_line(h, s, n)
-					 : scan_status_line(h, s, n);
-			}
-		} else if (n == 0) {
-			st->end = pos + 1;
-		} else {
-			rc = scan_field_line(h, s, n);
+	st->line = st->len;
+	if (n == 0 || s[n - 1] != '\r')
+		return head_bad(h, "bare LF in head");
+	n--;
+	if (memchr(s, '\r', n) != NULL)
+		return head_bad(h, "bare CR in head");
+	if (!st->have_start) {
+		if (n > 0) {
+			st->have_start = true;
+			st->start = (uint32_t)(s - st->text);
+			st->start_len = (uint32_t)n;
+			rc = h->type == HTTP_HEAD_REQUEST
+				 ? scan_request_line(h, s, n)
+				 : scan_status_line(h, s, n);
 		}
-		if (rc == -1 || head_parse(h, pos + 1) == -1)
-			return -1;
-		if (st->end != 0)
-			return 0;
+	} else if (n == 0) {
+		st->end = st->len;
+	} else {
+		rc = scan_field_line(h, s, n);
 	}
-	st->scan = st->len;
-	return 0;
+	if (rc == -1)
+		return -1;
+	return head_parse(h, st->len);
 }
 
 /* Content-Length = 1*DIGIT, one value, no list (RFC 9112 §6.3). */
@@ -584,14 +596,12 @@ check_transfer_encoding(struct http_head *h)
 			for (k = 0; k < n && is_tchar((unsigned char)tok[k]);)
 				k++;
 			if (k == 0)
-				return head_bad(h,
-						"invalid Transfer-Encoding");
+				return head_bad(h, "invalid Transfer-Encoding");
 			chunked = name_eq(tok, k, "chunked", 7);
 			while (k < n && is_ows((unsigned char)tok[k]))
 				k++;
 			if (k < n && (chunked || tok[k] != ';'))
-				return head_bad(h,
-						"invalid Transfer-Encoding");
+				return head_bad(h, "invalid Transfer-Encoding");
 		}
 	}
 	if (count == 0)
@@ -599,18 +609,6 @@ check_transfer_encoding(struct http_head *h)
 	if (!chunked)
 		return head_bad(h, "chunked is not the last transfer coding");
 	return 0;
-}
-
-static enum field_kind
-field_kind_of(const char *name, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < ARRAY_SIZE(field_kinds); i++)
-		if (name_eq(name, n, field_kinds[i].name,
-			    strlen(field_kinds[i].name)))
-			return field_kinds[i].kind;
-	return FK_OTHER;
 }
 
 /*
@@ -643,14 +641,15 @@ head_analyze(struct http_head *h)
 		struct field *f = &st->fields[i];
 
 		/* http-parser drops leading OWS and keeps trailing OWS. */
-		while (f->value_len > 0 &&
-		       is_ows((unsigned char)st->text[f->value + f->value_len -
-						      1]))
+		while (
+		    f->value_len > 0 &&
+		    is_ows(
+			(unsigned char)st->text[f->value + f->value_len - 1]))
 			f->value_len--;
 		if (f->value_len == 0)
 			f->value = f->name + f->name_len + 1;
-		f->kind = (uint8_t)field_kind_of(st->text + f->name,
-						 f->name_len);
+		f->kind =
+		    (uint8_t)field_kind_of(st->text + f->name, f->name_len);
 		switch (f->kind) {
 		case FK_HOST:
 			if (nhost++ == 0)
@@ -671,8 +670,9 @@ head_analyze(struct http_head *h)
 			end = p + f->value_len;
 			while (list_next(&p, end, &tok, &n)) {
 				if (nopt == CONN_TOKENS)
-					return head_bad(h, "too many "
-							   "Connection options");
+					return head_bad(h,
+							"too many "
+							"Connection options");
 				opt[nopt].s = tok;
 				opt[nopt++].n = n;
 				opt_close |= name_eq(tok, n, "close", 5);
@@ -703,8 +703,8 @@ head_analyze(struct http_head *h)
 			const struct field *f = &st->fields[st->host];
 
 			for (i = 0; i < f->value_len; i++)
-				if (!is_host_char((unsigned char)
-						      st->text[f->value + i]))
+				if (!is_host_char(
+					(unsigned char)st->text[f->value + i]))
 					return head_bad(h,
 							"invalid Host header");
 		}
@@ -756,8 +756,8 @@ head_analyze(struct http_head *h)
 	if (h->framing == HTTP_HEAD_FRAMING_CLOSE ||
 	    h->framing == HTTP_HEAD_FRAMING_TUNNEL)
 		h->keep_alive = false;
-	h->left = h->framing == HTTP_HEAD_FRAMING_LENGTH ? h->content_length
-							 : 0;
+	h->left =
+	    h->framing == HTTP_HEAD_FRAMING_LENGTH ? h->content_length : 0;
 	h->cstate = CS_SIZE0;
 	h->count = 0;
 	return 0;
@@ -793,38 +793,55 @@ message_begin(struct http_head *h)
 	return 0;
 }
 
+/*
+ * Copy the head into the store line by line, checking each line as it
+ * completes, and stop at the empty line: body bytes that came with the head
+ * are neither copied nor counted.
+ */
 static enum http_head_rc
 head_feed(struct http_head *h, const char *data, size_t len, size_t *used)
 {
-	struct http_head_store *st = h->store;
-	uint32_t old = st->len, take;
+	struct http_head_store *st;
+	const char *lf;
+	size_t done = 0, n;
 
-	take = (uint32_t)(len < PORTY_HTTP_HEAD_MAX - old
-			      ? len
-			      : PORTY_HTTP_HEAD_MAX - old);
-	if (store_reserve(h, old + take) == -1)
-		return HTTP_HEAD_ERROR;
-	st = h->store;
-	memcpy(st->text + old, data, take);
-	st->len = old + take;
-	if (head_scan(h) == -1)
-		return HTTP_HEAD_ERROR;
-	if (st->end == 0) {
-		if (st->len == PORTY_HTTP_HEAD_MAX) {
-			head_bad_status(h, 431, "head too large");
+	while (done < len) {
+		st = h->store;
+		n = PORTY_HTTP_HEAD_MAX - st->len;
+		if (n > len - done)
+			n = len - done;
+		lf = memchr(data + done, '\n', n);
+		if (lf != NULL)
+			n = (size_t)(lf - (data + done)) + 1;
+		if (store_reserve(h, st->len + (uint32_t)n) == -1)
 			return HTTP_HEAD_ERROR;
+		st = h->store;
+		memcpy(st->text + st->len, data + done, n);
+		st->len += (uint32_t)n;
+		done += n;
+		if (lf == NULL) {
+			if (st->len == PORTY_HTTP_HEAD_MAX) {
+				head_bad_status(h, 431, "head too large");
+				return HTTP_HEAD_ERROR;
+			}
+			continue;
 		}
-		*used = take;
-		return HTTP_HEAD_NEED_MORE;
+		if (head_line(h) == -1)
+			return HTTP_HEAD_ERROR;
+		if (st->end != 0)
+			goto complete;
 	}
-	st->len = st->end; /* what follows is not head */
+	*used = done;
+	return HTTP_HEAD_NEED_MORE;
+
+complete:
 	if (!st->complete) {
 		head_bad(h, "malformed head");
 		return HTTP_HEAD_ERROR;
 	}
 	if (head_analyze(h) == -1)
 		return HTTP_HEAD_ERROR;
-	*used = st->end - old;
+	*used = done;
 	h->phase = HTTP_HEAD_PHASE_BODY;
 	return HTTP_HEAD_COMPLETE;
 }
@@ -871,8 +888,7 @@ chunked_feed(struct http_head *h, const char *data, size_t len, size_t *used)
 		}
 		if (h->cstate <= CS_SIZE_LF && ++h->count > CHUNK_LINE_MAX)
 			goto too_long;
-		if (h->cstate >= CS_TRAILER &&
-		    ++h->count > PORTY_HTTP_HEAD_MAX)
+		if (h->cstate >= CS_TRAILER && ++h->count > PORTY_HTTP_HEAD_MAX)
 			goto too_long;
 		switch ((enum chunk_state)h->cstate) {
 		case CS_SIZE0:
@@ -1038,8 +1054,7 @@ http_head_fini(struct http_head *h)
 }
 
 enum http_head_rc
-http_head_feed(struct http_head *h, const char *data, size_t len,
-	       size_t *used)
+http_head_feed(struct http_head *h, const char *data, size_t len, size_t *used)
 {
 	*used = 0;
 	switch (h->phase) {
@@ -1082,12 +1097,28 @@ http_head_eof(struct http_head *h)
 		head_bad(h, "connection closed mid-message");
 		return HTTP_HEAD_ERROR;
 	case HTTP_HEAD_PHASE_HEAD:
+		if (!http_head_in_message(h)) {
+			h->phase = HTTP_HEAD_PHASE_IDLE;
+			return HTTP_HEAD_IDLE;
+		}
 		head_bad(h, "connection closed mid-message");
 		return HTTP_HEAD_ERROR;
 	case HTTP_HEAD_PHASE_ERROR:
 		break;
 	}
 	return HTTP_HEAD_ERROR;
+}
+
+bool
+http_head_in_message(const struct http_head *h)
+{
+	const struct http_head_store *st = h->store;
+
+	if (h->phase == HTTP_HEAD_PHASE_BODY)
+		return true;
+	/* Empty lines before a request line are not a request yet. */
+	return h->phase == HTTP_HEAD_PHASE_HEAD &&
+	       (st->have_start || st->len > st->line);
 }
 
 void
@@ -1272,6 +1303,9 @@ http_head_write_request(const struct http_head *h,
 
 	assert(http_head_held(h) && h->type == HTTP_HEAD_REQUEST &&
 	       "a complete request head is held");
+	assert((!rw->forwarded ||
+		(rw->client_addr != NULL && rw->proto != NULL)) &&
+	       "forwarded headers need the client address and protocol");
 	if (rw->target != NULL) {
 		out_put(&o, st->text + st->start, st->span - st->start);
 		out_put(&o, rw->target, rw->target_len);

@@ -32,27 +32,62 @@
  * Transfer-Encoding list, several Host lines...) are made here on the raw
  * bytes.
  *
- * Driving it, for either direction:
+ * Driving it, for either direction, straight from the read buffer:
  *
  *	for (;;) {
  *		rc = http_head_feed(h, p, n, &used);
- *		p += used; n -= used;
  *		switch (rc) {
- *		case HTTP_HEAD_NEED_MORE:     read more, feed again
- *		case HTTP_HEAD_COMPLETE:      route, rewrite the head, continue
- *		case HTTP_HEAD_BODY_BYTES:    forward the USED bytes, read more
- *		case HTTP_HEAD_MESSAGE_END:   forward the USED bytes; the next
- *		                              byte starts the next message
- *		case HTTP_HEAD_ERROR:         answer h->err_status, close
+ *		case HTTP_HEAD_NEED_MORE:   all taken (copied): read more
+ *		case HTTP_HEAD_COMPLETE:    the head's USED bytes may be
+ *		                            dropped; route, write the head
+ *		case HTTP_HEAD_BODY_BYTES:  forward the USED bytes, read more
+ *		case HTTP_HEAD_MESSAGE_END: forward the USED bytes; the byte
+ *		                            after them starts the next one
+ *		case HTTP_HEAD_ERROR:       answer h->err_status, then close
  *		}
+ *		p += used; n -= used;
  *	}
  *
  * Body bytes are reported raw, chunked framing and trailers included, so the
- * caller relays them unchanged.
+ * caller relays them unchanged: the rewritten head and the body bytes that
+ * followed it in the buffer can go out in one writev. Feeding is how the
+ * caller learns where a message ends, so body bytes are fed before they are
+ * forwarded; nothing after MESSAGE_END is forwarded as part of the message.
+ *
+ * Upgrades: after a request with h->upgrade or method CONNECT, stop feeding
+ * the request parser at its MESSAGE_END and wait for the response: a 101
+ * (or a 2xx to CONNECT) has framing HTTP_HEAD_FRAMING_TUNNEL, and both
+ * directions become a plain relay from the byte after that response's head;
+ * any other response lets HTTP parsing go on. Interim 1xx responses (100
+ * Continue, 103) are messages of their own, forwarded like others; the final
+ * response follows on the same parser.
+ *
+ * Strictness (RFC 9112; SPEC §4). These are 400 for a request and 502 for a
+ * response, and the connection must close: a bare LF or bare CR anywhere in
+ * the head or in the chunked framing (LF-only line endings are refused, since
+ * porty must never disagree with the backend about where a line ends);
+ * obs-fold; whitespace before a colon; CTL bytes (anything but HTAB) in names
+ * or values; a request line with other than single spaces between its three
+ * parts; an HTTP major version other than 1 (505 for a request); methods
+ * unknown to http-parser (501); several Host lines, or none in HTTP/1.1, or
+ * a Host outside uri-host[:port]; Content-Length with Transfer-Encoding;
+ * more than one Content-Length line, even equal, and any list value ("1, 1"
+ * is refused, which RFC 9110 §8.6 permits); a Content-Length that is not
+ * 1*DIGIT or overflows; Transfer-Encoding in HTTP/1.0; a Transfer-Encoding
+ * list (all lines, case-insensitive, OWS and empty elements ignored) whose
+ * last coding is not chunked, with chunked elsewhere, or chunked with
+ * parameters, in responses too (RFC 9112 would read such a response until
+ * close; nginx refuses it, and so does porty); chunk sizes that are not
+ * plain hex or overflow 64 bits; chunk data not followed by CRLF; chunk
+ * extensions with CTLs; a chunk-size line over 4 KiB or trailers over
+ * 64 KiB; a 101 to a request that asked for no upgrade; a CONNECT request
+ * with a body. Accepted: absolute-form targets (kept as they are; routing
+ * is by Host), obs-text in targets and values, empty lines before the
+ * start line, a status line without reason phrase, chunk extensions.
  */
 
 /* The longest head accepted: start line, fields and the empty line. */
-#define PORTY_HTTP_HEAD_MAX (64 * 1024)
+#define PORTY_HTTP_HEAD_MAX    (64 * 1024)
 /* The most header fields in one head; more is 431 (502 for a response). */
 #define PORTY_HTTP_HEAD_FIELDS 256
 
@@ -76,13 +111,14 @@ enum http_head_rc {
 	/*
 	 * The message ended after *used bytes (0 for a bodiless message), which
 	 * are its last body bytes. The following bytes belong to the next
-	 * message. After a tunnel message (h->framing == HTTP_HEAD_FRAMING_TUNNEL)
-	 * every later feed returns HTTP_HEAD_BODY_BYTES with all its bytes.
+	 * message. After a tunnel message (h->framing ==
+	 * HTTP_HEAD_FRAMING_TUNNEL) every later feed returns
+	 * HTTP_HEAD_BODY_BYTES with all its bytes.
 	 */
 	HTTP_HEAD_MESSAGE_END,
 	/*
-	 * The input is malformed, too large, or memory ran out. h->err_status and
-	 * h->err_reason say what to answer; the connection must be closed
+	 * The input is malformed, too large, or memory ran out. h->err_status
+	 * and h->err_reason say what to answer; the connection must be closed
 	 * afterwards, since its framing is lost. Every later feed fails too.
 	 */
 	HTTP_HEAD_ERROR,
@@ -96,7 +132,7 @@ enum http_head_framing {
 	HTTP_HEAD_FRAMING_LENGTH,   /* h->content_length bytes */
 	HTTP_HEAD_FRAMING_CHUNKED,  /* chunked coding, trailers included */
 	HTTP_HEAD_FRAMING_CLOSE,    /* response read until the backend closes */
-	HTTP_HEAD_FRAMING_TUNNEL,   /* 101 or 2xx to CONNECT: raw bytes follow */
+	HTTP_HEAD_FRAMING_TUNNEL, /* 101 or 2xx to CONNECT: raw bytes follow */
 };
 
 /* The Connection header the caller wants on a rewritten head. */
@@ -118,25 +154,25 @@ struct http_head_store;
 
 struct http_head {
 	http_parser parser;            /* private: re-initialised per message */
-	struct http_head_store *store; /* private, owned: the held head or NULL */
+	struct http_head_store *store; /* private, owned: the head, or NULL */
 	enum http_head_type type;      /* ro */
 	enum http_head_phase phase;    /* private */
 	uint64_t left;                 /* private: body or chunk bytes to go */
-	uint32_t count;                /* private: chunk-line or trailer bytes */
+	uint32_t count;                /* private: chunk-line/trailer bytes */
 	uint8_t cstate;                /* private: chunked-framing state */
 
 	/*
 	 * ro: facts about the current message, set at HTTP_HEAD_COMPLETE and
 	 * kept after http_head_release() until the next message begins.
 	 */
-	enum http_method method;         /* requests */
-	unsigned status;                 /* responses */
-	unsigned major, minor;           /* HTTP version */
-	uint32_t head_size;              /* bytes of the head, empty lines too */
-	enum http_head_framing framing;  /* how the body is delimited */
-	uint64_t content_length;         /* for HTTP_HEAD_FRAMING_LENGTH */
-	bool keep_alive;                 /* the sender lets the connection on */
-	bool upgrade;                    /* request: asks for an Upgrade */
+	enum http_method method;        /* requests */
+	unsigned status;                /* responses */
+	unsigned major, minor;          /* HTTP version */
+	uint32_t head_size;             /* bytes of the head, empty lines too */
+	enum http_head_framing framing; /* how the body is delimited */
+	uint64_t content_length;        /* for HTTP_HEAD_FRAMING_LENGTH */
+	bool keep_alive;                /* the sender lets the connection on */
+	bool upgrade;                   /* request: asks for an Upgrade */
 
 	/* private: the request a response parser is answering */
 	enum http_method req_method;
@@ -202,10 +238,18 @@ enum http_head_rc http_head_feed(struct http_head *h, const char *data,
 /*
  * The peer closed its sending side. Returns HTTP_HEAD_MESSAGE_END when that
  * ends a read-until-close response, HTTP_HEAD_IDLE when no message had begun
- * (a clean close), HTTP_HEAD_ERROR (400/502, "connection closed mid-message")
- * when a message is cut short; and after a tunnel, HTTP_HEAD_IDLE.
+ * (a clean close; empty lines alone are no message) or after a tunnel, and
+ * HTTP_HEAD_ERROR (400/502, "connection closed mid-message") when a message
+ * is cut short.
  */
 enum http_head_rc http_head_eof(struct http_head *h);
+
+/*
+ * True from the first byte of a start line (empty lines before it do not
+ * count) until the message ends: a header timeout then means 408, while an
+ * idle keep-alive connection can be closed quietly.
+ */
+bool http_head_in_message(const struct http_head *h);
 
 /*
  * Response parsers only: the responses fed next answer REQ (a request parser

@@ -19,6 +19,7 @@ main(void)
 	srunner_add_suite(sr, log_suite());
 	srunner_add_suite(sr, parse_suite());
 	srunner_add_suite(sr, relay_suite());
+	srunner_add_suite(sr, resolve_suite());
 	srunner_add_suite(sr, router_suite());
 	srunner_add_suite(sr, toml_suite());
 	srunner_run_all(sr, CK_NORMAL);

@@ -12,6 +12,7 @@ Suite *http_head_suite(void);
 Suite *log_suite(void);
 Suite *parse_suite(void);
 Suite *relay_suite(void);
+Suite *resolve_suite(void);
 Suite *router_suite(void);
 Suite *toml_suite(void);
 

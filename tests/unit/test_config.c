@@ -265,11 +265,11 @@ static const struct error_case {
 	{"[[routes]]\nname = \"a\"\nlisten_port = 1\ntarget_addr = \"x\"\ntarget_port = 2\ntls_cert = \"c.pem\"\n",
 	    "t.toml:6:12: routes[0].tls_cert: not supported yet in this version of porty"},
 	{"[[routes]]\nname = \"a\"\nmode = \"http\"\nlisten_port = 1\ndynamic_allow = [\"10.0.0.0/33\"]\n",
-	    "t.toml:5:17: routes[0].dynamic_allow (route \"a\"): \"10.0.0.0/33\" is not a host pattern, IP or CIDR with an optional :port or :lo-hi"},
+	    "t.toml:5:17: routes[0].dynamic_allow (route \"a\"): \"10.0.0.0/33\": CIDR prefix is not 0-32"},
 	{"[[routes]]\nname = \"a\"\nmode = \"http\"\nlisten_port = 1\ndynamic_allow = [\"x:9000-8000\"]\n",
-	    "t.toml:5:17: routes[0].dynamic_allow (route \"a\"): \"x:9000-8000\" is not a host pattern, IP or CIDR with an optional :port or :lo-hi"},
+	    "t.toml:5:17: routes[0].dynamic_allow (route \"a\"): \"x:9000-8000\": port range is not lo-hi with 1 <= lo <= hi <= 65535"},
 	{"[[routes]]\nname = \"a\"\nmode = \"http\"\nlisten_port = 1\nhost = \"a b\"\n",
-	    "t.toml:5:8: routes[0].host (route \"a\"): \"a b\" is not a host name, \"*.\" wildcard or IP address"},
+	    "t.toml:5:8: routes[0].host (route \"a\"): \"a b\": not a host name, \"*.\" wildcard or IP address"},
 	{"a = \n", NULL}, /* a TOML syntax error: only the position is fixed */
 };
 
