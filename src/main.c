@@ -383,8 +383,14 @@ run_stop_cb(struct ev_loop *loop, ev_signal *w, int revents)
 
 	(void)loop;
 	(void)revents;
-	if (run->stopping)
+	if (run->stopping) {
+		/* A second signal: server_shutdown() closes the rest now. */
+		log_msg(LOG_SEV_INFO, NULL,
+		    "received %s again, closing every connection now",
+		    w->signum == SIGINT ? "SIGINT" : "SIGTERM");
+		server_shutdown(run->srv);
 		return;
+	}
 	run->stopping = true;
 	log_msg(LOG_SEV_INFO, NULL, "received %s, stopping gracefully",
 	    w->signum == SIGINT ? "SIGINT" : "SIGTERM");
