@@ -502,6 +502,37 @@ START_TEST(test_tcp_forward_shutdown_timeout)
 }
 END_TEST
 
+/* A second SIGTERM during a graceful stop closes the stuck connection at
+ * once instead of waiting out shutdown_timeout_seconds. */
+START_TEST(test_tcp_forward_second_sigterm)
+{
+	struct harness *h = harness_new(__func__);
+	struct harness_backend *echo = harness_echo(h, AF_INET);
+	int port = harness_port(AF_INET);
+	struct harness_proc *p;
+	int64_t t0;
+	int fd, st, ms;
+
+	p = fwd_start(h, AF_INET, port, harness_backend_port(echo),
+		      "shutdown_timeout_seconds = 60", "");
+	fd = fwd_connect(AF_INET, port);
+	fwd_echo(fd, "stuck");
+	harness_signal(p, SIGTERM);
+	ck_assert(harness_wait_log(p, "SIGTERM", harness_ms(5000)));
+	t0 = harness_now_ms();
+	harness_signal(p, SIGTERM);
+	st = harness_wait(p, harness_ms(5000));
+	ms = (int)(harness_now_ms() - t0);
+	ck_assert_msg(st != HARNESS_TIMED_OUT,
+		      "porty still runs 5 s after a second SIGTERM");
+	ck_assert_msg(st == 0, "porty exited with %d", st);
+	ck_assert_msg(ms <= harness_ms(3000), "exit took %d ms", ms);
+	ck_assert(harness_wait_closed(fd, harness_ms(2000)) >= 0);
+	close(fd);
+	harness_free(h);
+}
+END_TEST
+
 /* log_format = "json": every line is one JSON object, and the connection's
  * line has bytes_in and bytes_out as the exact integers transferred. */
 START_TEST(test_tcp_forward_json_log)
@@ -611,6 +642,7 @@ tcp_forward_suite(void)
 	tc = fwd_tcase("shutdown", 30);
 	tcase_add_test(tc, test_tcp_forward_sigterm_drains);
 	tcase_add_test(tc, test_tcp_forward_shutdown_timeout);
+	tcase_add_test(tc, test_tcp_forward_second_sigterm);
 	suite_add_tcase(s, tc);
 
 	tc = fwd_tcase("log", 30);
