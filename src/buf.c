@@ -120,6 +120,29 @@ buf_write(struct buf *b, struct buf_pool *p, struct transport *t, size_t *n)
 	return rc;
 }
 
+enum io_rc
+buf_write_max(struct buf *b, struct buf_pool *p, struct transport *t,
+	      size_t max, size_t *n)
+{
+	enum io_rc rc;
+
+	assert(max > 0 && max <= buf_len(b) && "buf_write_max() beyond data");
+	rc = t->ops->write(t, b->data + b->start, max, n);
+	b->start += (uint32_t)*n;
+	if (buf_empty(b))
+		buf_release(b, p);
+	return rc;
+}
+
+void
+buf_drop(struct buf *b, struct buf_pool *p, size_t n)
+{
+	assert(n <= buf_len(b) && "buf_drop() beyond data");
+	b->start += (uint32_t)n;
+	if (buf_empty(b))
+		buf_release(b, p);
+}
+
 void
 buf_pipe_pool_init(struct buf_pipe_pool *p, size_t max_open, size_t max_free)
 {

@@ -80,6 +80,17 @@ enum io_rc buf_read(struct buf *b, struct buf_pool *p, struct transport *t,
 enum io_rc buf_write(struct buf *b, struct buf_pool *p, struct transport *t,
 		     size_t *n);
 
+/*
+ * As buf_write(), but of at most MAX (>= 1) of B's first pending bytes:
+ * IO_OK when all MAX went out.
+ */
+enum io_rc buf_write_max(struct buf *b, struct buf_pool *p,
+			 struct transport *t, size_t max, size_t *n);
+
+/* Drop B's first N (<= buf_len()) pending bytes; an empty B gives its
+ * block back. */
+void buf_drop(struct buf *b, struct buf_pool *p, size_t n);
+
 /* Room after the pending bytes: what the next read fills without compaction. */
 static inline size_t
 buf_tail_room(const struct buf *b, const struct buf_pool *p)

@@ -22,11 +22,13 @@ static const unsigned conn_next[] = {
 		      BIT(CONN_CONNECTING) | BIT(CONN_CLOSED),
     [CONN_TLS_ACCEPT] =
 	BIT(CONN_HTTP_HEAD) | BIT(CONN_CONNECTING) | BIT(CONN_CLOSED),
-    [CONN_HTTP_HEAD] = BIT(CONN_CONNECTING) | BIT(CONN_CLOSED),
+    [CONN_HTTP_HEAD] =
+	BIT(CONN_CONNECTING) | BIT(CONN_RELAYING) | BIT(CONN_CLOSED),
     [CONN_CONNECTING] =
 	BIT(CONN_TLS_CONNECT) | BIT(CONN_RELAYING) | BIT(CONN_CLOSED),
     [CONN_TLS_CONNECT] = BIT(CONN_RELAYING) | BIT(CONN_CLOSED),
-    [CONN_RELAYING] = BIT(CONN_DRAINING) | BIT(CONN_CLOSED),
+    [CONN_RELAYING] = BIT(CONN_DRAINING) | BIT(CONN_HTTP_HEAD) |
+		      BIT(CONN_CONNECTING) | BIT(CONN_CLOSED),
     [CONN_DRAINING] = BIT(CONN_CLOSED),
     [CONN_CLOSED] = 0,
 };
@@ -139,10 +141,12 @@ conn_new(struct conn_owner *o, int fd, const struct addr *peer)
 	struct access_rec rec;
 	struct conn *c;
 
-	c = calloc(1, sizeof(*c));
+	c = calloc(1, o->conn_size > sizeof(*c) ? o->conn_size : sizeof(*c));
 	if (c == NULL)
 		return NULL;
 	c->owner = o;
+	c->route = o->route;
+	c->up = o->upstream;
 	c->state = CONN_ACCEPTED;
 	c->peer = *peer;
 	c->start = c->active = ev_now(o->loop);
@@ -218,6 +222,8 @@ conn_close(struct conn *c, enum conn_end end, const char *why)
 		}
 	}
 	conn_log_end(c, end, why);
+	if (o->finish != NULL)
+		o->finish(c);
 
 	if (c->prev != NULL)
 		c->prev->next = c->next;
@@ -229,6 +235,19 @@ conn_close(struct conn *c, enum conn_end end, const char *why)
 	free(c);
 	if (o->closed != NULL)
 		o->closed(o);
+}
+
+void
+conn_stop_all(struct conn_owner *o)
+{
+	struct conn *c, *next;
+
+	if (o->stopping == NULL)
+		return;
+	for (c = o->conns; c != NULL; c = next) {
+		next = c->next; /* the hook may close C */
+		o->stopping(c);
+	}
 }
 
 void

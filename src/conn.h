@@ -26,7 +26,11 @@ struct upstream;
  *   ACCEPTED -> [TLS_ACCEPT] -> [HTTP_HEAD] -> CONNECTING -> [TLS_CONNECT]
  *            -> RELAYING -> DRAINING -> CLOSED
  *
- * and any state may go to CLOSED. conn_set_state() asserts the table.
+ * and any state may go to CLOSED. HTTP mode loops: a request's exchange
+ * (RELAYING) goes back to HTTP_HEAD for the next request, and a request
+ * may be sent on a pooled upstream (HTTP_HEAD -> RELAYING) or connect
+ * again when that one had closed (RELAYING -> CONNECTING).
+ * conn_set_state() asserts the table.
  */
 enum conn_state {
 	CONN_ACCEPTED = 0, /* allocated; nothing started yet */
@@ -82,6 +86,15 @@ struct conn_owner {
 	conn_fn *start;                  /* a new conn (TCP: connect) */
 	conn_fn *connected;              /* upstream is up (TCP: relay_start) */
 	conn_closed_fn *closed;          /* after each close; may be NULL */
+	/* connecting failed for good (WHY says how); NULL: conn_close() */
+	void (*connect_failed)(struct conn *c, const char *why);
+	conn_fn *finish; /* in conn_close(), before the memory goes; or NULL */
+	/* the server stops: finish what is in flight, then close (may close
+	   C at once); NULL: nothing to do, connections run to their end */
+	conn_fn *stopping;
+	size_t conn_size;   /* bytes conn_new() allocates; 0: a struct conn */
+	unsigned max_conns; /* the listener's cap; 0: route->max_connections */
+	void *ctx;          /* borrowed: the mode's listener state (HTTP) */
 	struct log_ratelimit rl;         /* errors logged at log_level none */
 	struct conn *conns;              /* private to conn.c: live conns */
 	unsigned nconns;                 /* live conns */
@@ -111,6 +124,10 @@ struct conn {
 	uint64_t bytes_in;        /* read from the client */
 	uint64_t bytes_out;       /* written to the client */
 	struct conn_owner *owner; /* borrowed: outlives the conn */
+	const struct route *route; /* borrowed: its limits apply (HTTP: per
+				      request); owner->route at first */
+	const struct upstream *up; /* borrowed: where upstream_connect() goes;
+				      owner->upstream at first */
 	struct conn *prev, *next; /* private to conn.c: owner->conns */
 	int err;                  /* private to relay.c: first I/O errno */
 	enum conn_state state;
@@ -162,6 +179,9 @@ void conn_timer(struct conn *c, ev_tstamp after,
  * call it last and return.
  */
 void conn_close(struct conn *c, enum conn_end end, const char *why);
+
+/* Tell every live connection of O that the server stops (o->stopping). */
+void conn_stop_all(struct conn_owner *o);
 
 /* conn_close() every live connection of O, as END with WHY. */
 void conn_close_all(struct conn_owner *o, enum conn_end end, const char *why);

@@ -20,6 +20,7 @@ struct listener {
 	struct conn_owner owner;      /* what its conns borrow */
 	struct listener_group *group; /* borrowed: owns the listener */
 	struct listener *next;        /* the group's list */
+	unsigned cap;                 /* its connection cap */
 	size_t nio;
 	ev_io io[]; /* one per socket; data: the listener */
 };
@@ -31,7 +32,7 @@ listener_admits(const struct listener *l)
 	const struct listener_group *g = l->group;
 
 	return g->started && !g->stopped && !g->paused &&
-	       l->owner.nconns < l->owner.route->max_connections &&
+	       l->owner.nconns < l->cap &&
 	       g->nconns < g->max_conns;
 }
 
@@ -105,7 +106,7 @@ listener_conn_closed(struct conn_owner *o)
 	/* conn_close() has lowered o->nconns already. */
 	if (g->nconns + 1 == g->max_conns)
 		listener_group_update(g);
-	else if (o->nconns + 1 == o->route->max_connections)
+	else if (o->nconns + 1 == l->cap)
 		listener_update(l);
 	if (g->stopped && g->nconns == 0 && g->drained != NULL)
 		g->drained(g->drained_arg);
@@ -201,6 +202,8 @@ listener_add(struct listener_group *g, const struct conn_owner *owner,
 	l->owner.conns = NULL;
 	l->owner.nconns = 0;
 	l->owner.closed = listener_conn_closed;
+	l->cap = owner->max_conns != 0 ? owner->max_conns
+				       : owner->route->max_connections;
 	l->group = g;
 	for (i = 0; i < n; i++) {
 		fd = sock_listen(&addrs[i], backlog, err, errlen);
@@ -252,6 +255,9 @@ listener_group_stop(struct listener_group *g)
 		log_ratelimit_flush(&l->owner.rl, l->owner.route->name);
 	}
 	log_ratelimit_flush(&g->rl, NULL);
+	/* Idle keep-alive connections end now, busy ones after the answer. */
+	for (l = g->list; l != NULL; l = l->next)
+		conn_stop_all(&l->owner);
 }
 
 void

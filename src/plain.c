@@ -5,7 +5,10 @@
 #include "transport.h"
 
 #include <errno.h>
+#include <stdint.h>
+#include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <sys/types.h>
 #include <unistd.h>
 
@@ -61,6 +64,40 @@ plain_write(struct transport *t, const char *src, size_t len, size_t *n)
 	return IO_ERROR;
 }
 
+/* As plain_write(), for several pieces: one sendmsg(2). */
+static enum io_rc
+plain_writev(struct transport *t, const struct iovec *iov, int iovcnt,
+	     size_t *n)
+{
+	struct msghdr mh;
+	size_t len = 0;
+	ssize_t r;
+	int i;
+
+	*n = 0;
+	memset(&mh, 0, sizeof(mh));
+	mh.msg_iov = (struct iovec *)(uintptr_t)iov;
+	mh.msg_iovlen = (size_t)iovcnt;
+	for (i = 0; i < iovcnt; i++)
+		len += iov[i].iov_len;
+	do
+		r = sendmsg(t->fd, &mh, MSG_NOSIGNAL);
+	while (r == -1 && errno == EINTR);
+	if (r >= 0) {
+		*n = (size_t)r;
+		if (*n == len)
+			return IO_OK;
+		t->want = TRANSPORT_WANT_WRITE;
+		return IO_AGAIN;
+	}
+	if (errno == EAGAIN || errno == EWOULDBLOCK) {
+		t->want = TRANSPORT_WANT_WRITE;
+		return IO_AGAIN;
+	}
+	t->err = errno;
+	return IO_ERROR;
+}
+
 static enum io_rc
 plain_shutdown(struct transport *t)
 {
@@ -86,6 +123,7 @@ const struct transport_ops plain_transport_ops = {
     .splice = true,
     .read = plain_read,
     .write = plain_write,
+    .writev = plain_writev,
     .shutdown = plain_shutdown,
     .close = plain_close,
 };

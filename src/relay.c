@@ -243,7 +243,7 @@ relay_idle_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	ev_tstamp left;
 
 	(void)revents;
-	left = c->active + (ev_tstamp)c->owner->route->idle_timeout_s -
+	left = c->active + (ev_tstamp)c->route->idle_timeout_s -
 	       ev_now(loop);
 	if (left > 0.001) {
 		w->repeat = left;
@@ -259,13 +259,15 @@ relay_start(struct conn *c)
 	struct ev_loop *loop = c->owner->loop;
 	int i;
 
-	conn_set_state(c, CONN_RELAYING);
+	/* HTTP mode's tunnel starts from an exchange already RELAYING. */
+	if (c->state != CONN_RELAYING)
+		conn_set_state(c, CONN_RELAYING);
 	for (i = 0; i < 2; i++) {
 		ev_set_cb(&c->side[i].rd, relay_read_cb);
 		ev_set_cb(&c->side[i].wr, relay_write_cb);
 	}
 	c->active = ev_now(loop);
-	conn_timer(c, (ev_tstamp)c->owner->route->idle_timeout_s,
+	conn_timer(c, (ev_tstamp)c->route->idle_timeout_s,
 		   relay_idle_cb);
 	/*
 	 * The client has usually sent already: read it now, not one loop

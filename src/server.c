@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -16,9 +17,11 @@
 #include "buf.h"
 #include "config.h"
 #include "conn.h"
+#include "http_proxy.h"
 #include "listener.h"
 #include "log.h"
 #include "relay.h"
+#include "resolve.h"
 #include "sock.h"
 #include "upstream.h"
 
@@ -55,6 +58,11 @@ struct server {
 	struct buf_pool *pools;      /* owned: one per distinct buffer size */
 	size_t npools;
 	struct buf_pipe_pool pipes; /* splice(2) pipes, for every route */
+	struct http_listener **http; /* owned: one per shared http listener */
+	size_t nhttp;
+	struct addr *self; /* owned: every listening address (HTTP's 508) */
+	struct resolver *resolver; /* owned: HTTP's dynamic names, or NULL */
+	size_t nself;
 	ev_timer stop_timer;        /* shutdown_timeout_seconds */
 	bool stopping;
 };
@@ -179,6 +187,8 @@ server_add_route(struct server *srv, const struct route *r, size_t i,
 		snprintf(err, errlen, "route %s: target_addr %s", r->name, why);
 		return -1;
 	}
+	memcpy(&srv->self[srv->nself], addrs, n * sizeof(addrs[0]));
+	srv->nself += n;
 	memset(&owner, 0, sizeof(owner));
 	owner.loop = srv->loop;
 	owner.route = r;
@@ -190,6 +200,76 @@ server_add_route(struct server *srv, const struct route *r, size_t i,
 	owner.start = upstream_connect;
 	owner.connected = relay_start;
 	if (listener_add(&srv->group, &owner, addrs, n, backlog, why,
+			 sizeof(why)) == -1) {
+		snprintf(err, errlen, "route %s: %s", r->name, why);
+		return -1;
+	}
+	return 0;
+}
+
+/* Whether the enabled http routes A and B share a listening address. */
+static bool
+server_same_listener(const struct route *a, const struct route *b)
+{
+	return a->listen_port == b->listen_port &&
+	       strcasecmp(a->listen_addr, b->listen_addr) == 0;
+}
+
+/*
+ * Bind the listener of the enabled http route number I and of every later
+ * enabled http route on the same address and port (unless an earlier route
+ * did it already): one listener, one router.
+ */
+static int
+server_add_http(struct server *srv, size_t i, int backlog, char *err,
+		size_t errlen)
+{
+	const struct config *cfg = srv->cfg;
+	const struct route *r = &cfg->routes[i], **group;
+	struct addr addrs[SERVER_MAX_LISTEN_ADDRS];
+	struct http_listener *hl;
+	struct conn_owner owner;
+	char why[256];
+	size_t j, n = 0, na;
+
+	for (j = 0; j < i; j++) {
+		const struct route *q = &cfg->routes[j];
+
+		if (q->enabled && q->mode == ROUTE_MODE_HTTP &&
+		    server_same_listener(q, r))
+			return 0; /* bound with route j */
+	}
+	group = calloc(cfg->nroutes, sizeof(*group));
+	if (group == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	for (j = i; j < cfg->nroutes; j++) {
+		const struct route *q = &cfg->routes[j];
+
+		if (q->enabled && q->mode == ROUTE_MODE_HTTP &&
+		    server_same_listener(q, r))
+			group[n++] = q;
+	}
+	if (addr_resolve(r->listen_addr, r->listen_port, true, addrs,
+			 SERVER_MAX_LISTEN_ADDRS, &na, why, sizeof(why)) == -1) {
+		snprintf(err, errlen, "route %s: listen_addr %s", r->name, why);
+		free(group);
+		return -1;
+	}
+	hl = http_listener_new(cfg, group, n, err, errlen);
+	free(group);
+	if (hl == NULL)
+		return -1;
+	srv->http[srv->nhttp++] = hl;
+	memcpy(&srv->self[srv->nself], addrs, na * sizeof(addrs[0]));
+	srv->nself += na;
+	memset(&owner, 0, sizeof(owner));
+	owner.loop = srv->loop;
+	owner.pool = server_pool(srv, (size_t)r->buffer_size_kb * 1024);
+	owner.pipes = &srv->pipes;
+	http_listener_owner(hl, &owner);
+	if (listener_add(&srv->group, &owner, addrs, na, backlog, why,
 			 sizeof(why)) == -1) {
 		snprintf(err, errlen, "route %s: %s", r->name, why);
 		return -1;
@@ -237,13 +317,6 @@ server_start(struct ev_loop *loop, const struct config *cfg, char *err,
 
 		if (!r->enabled)
 			continue;
-		if (r->mode == ROUTE_MODE_HTTP) {
-			snprintf(
-			    err, errlen,
-			    "route %s: mode \"http\" is not implemented yet",
-			    r->name);
-			return NULL;
-		}
 		nenabled++;
 	}
 	if (nenabled == 0) {
@@ -263,7 +336,11 @@ server_start(struct ev_loop *loop, const struct config *cfg, char *err,
 	srv->stop_timer.data = srv;
 	srv->upstreams = calloc(cfg->nroutes, sizeof(*srv->upstreams));
 	srv->pools = calloc(cfg->nroutes, sizeof(*srv->pools));
-	if (srv->upstreams == NULL || srv->pools == NULL)
+	srv->http = calloc(cfg->nroutes, sizeof(*srv->http));
+	srv->self = calloc(cfg->nroutes * SERVER_MAX_LISTEN_ADDRS,
+			   sizeof(*srv->self));
+	if (srv->upstreams == NULL || srv->pools == NULL || srv->http == NULL ||
+	    srv->self == NULL)
 		goto nomem;
 
 	server_raise_nofile();
@@ -271,9 +348,26 @@ server_start(struct ev_loop *loop, const struct config *cfg, char *err,
 	for (i = 0; i < cfg->nroutes; i++) {
 		if (!cfg->routes[i].enabled)
 			continue;
+		if (cfg->routes[i].mode == ROUTE_MODE_HTTP) {
+			if (server_add_http(srv, i, backlog, err, errlen) == -1)
+				goto fail;
+			continue;
+		}
 		if (server_add_route(srv, &cfg->routes[i], i, backlog, err,
 				     errlen) == -1)
 			goto fail;
+	}
+	if (srv->nhttp > 0) {
+		char why[256];
+
+		srv->resolver = resolve_new(loop, why, sizeof(why));
+		if (srv->resolver == NULL)
+			log_msg(LOG_SEV_WARN, NULL,
+				"no resolver for dynamic host names: %s", why);
+	}
+	for (i = 0; i < srv->nhttp; i++) {
+		http_listener_set_self(srv->http[i], srv->self, srv->nself);
+		http_listener_set_resolver(srv->http[i], srv->resolver);
 	}
 	server_fd_budget(srv);
 	listener_group_start(&srv->group);
@@ -324,6 +418,11 @@ server_free(struct server *srv)
 	for (i = 0; i < srv->npools; i++)
 		buf_pool_fini(&srv->pools[i]);
 	buf_pipe_pool_fini(&srv->pipes);
+	for (i = 0; i < srv->nhttp; i++)
+		http_listener_free(srv->http[i]);
+	resolve_free(srv->resolver);
+	free(srv->http);
+	free(srv->self);
 	free(srv->pools);
 	free(srv->upstreams);
 	free(srv);

@@ -6,6 +6,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+struct iovec;
+
 /*
  * What one transport call did. IO_AGAIN means "nothing more now": the
  * transport records in want which event it waits for (for TLS a write may
@@ -48,6 +50,10 @@ struct transport_ops {
 			   size_t *n);
 	enum io_rc (*write)(struct transport *t, const char *src, size_t len,
 			    size_t *n);
+	/* As write, for IOVCNT pieces at once (HTTP: a head and its body
+	   bytes in one syscall); NULL if the transport has none. */
+	enum io_rc (*writev)(struct transport *t, const struct iovec *iov,
+			     int iovcnt, size_t *n);
 	enum io_rc (*shutdown)(struct transport *t);
 	void (*close)(struct transport *t);
 };

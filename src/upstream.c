@@ -66,8 +66,8 @@ static void upstream_timer_cb(struct ev_loop *loop, ev_timer *w, int revents);
 static void
 upstream_fail(struct conn *c, int err)
 {
-	const struct upstream *u = c->owner->upstream;
-	const struct route *r = c->owner->route;
+	const struct upstream *u = c->up;
+	const struct route *r = c->route;
 	char addr[ADDR_TEXT_MAX], why[256];
 	unsigned attempts;
 
@@ -90,6 +90,10 @@ upstream_fail(struct conn *c, int err)
 	attempts = c->up_attempt;
 	snprintf(why, sizeof(why), "connect %s: %s (after %u attempt%s)", addr,
 		 strerror(err), attempts, attempts == 1 ? "" : "s");
+	if (c->owner->connect_failed != NULL) {
+		c->owner->connect_failed(c, why);
+		return;
+	}
 	conn_close(c, CONN_END_ERROR, why);
 }
 
@@ -136,7 +140,7 @@ upstream_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 static void
 upstream_try(struct conn *c)
 {
-	const struct upstream *u = c->owner->upstream;
+	const struct upstream *u = c->up;
 	struct half *h = &c->side[CONN_UPSTREAM];
 	bool pending;
 	int fd;
@@ -155,7 +159,7 @@ upstream_try(struct conn *c)
 	}
 	ev_set_cb(&h->wr, upstream_connect_cb);
 	ev_io_start(c->owner->loop, &h->wr);
-	conn_timer(c, (ev_tstamp)c->owner->route->connect_timeout_ms / 1000.0,
+	conn_timer(c, (ev_tstamp)c->route->connect_timeout_ms / 1000.0,
 		   upstream_timer_cb);
 }
 

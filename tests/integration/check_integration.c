@@ -19,6 +19,7 @@ main(void)
 	signal(SIGPIPE, SIG_IGN);
 	harness_init();
 	srunner_add_suite(sr, tcp_forward_suite());
+	srunner_add_suite(sr, http_proxy_suite());
 	/* CK_VERBOSITY=verbose lists every test. */
 	srunner_run_all(sr, CK_ENV);
 	failed = srunner_ntests_failed(sr);

@@ -49,6 +49,15 @@ struct harness_backend {
 	pid_t pid;
 	int port;
 	int report_fd; /* read end: one struct harness_digest per connection */
+	const char *rec_path; /* HARNESS_HTTP: the record file (owned by H) */
+};
+
+struct harness_http_conn {
+	struct harness_http_conn *next; /* in harness.conns */
+	struct harness *h;              /* borrowed: owns this */
+	int fd;                         /* -1 once closed */
+	size_t len;                     /* bytes in buf */
+	char buf[131072];
 };
 
 #define HARNESS_MAX_FDS 64
@@ -61,7 +70,8 @@ struct harness {
 	struct harness_backend *backends;
 	int fds[HARNESS_MAX_FDS]; /* owned sockets: listeners, blackhole */
 	size_t nfds;
-	unsigned nstarted; /* names the capture files */
+	unsigned nstarted;               /* names the capture files */
+	struct harness_http_conn *conns; /* owned: HTTP client connections */
 };
 
 /*
@@ -410,6 +420,28 @@ harness_dump_status(const char *dir, unsigned n, char *buf, size_t len)
 	fclose(f);
 }
 
+/* Dump the request records of DIR's HTTP backends (logs/http-PORT.rec). */
+static void
+harness_dump_records(const char *dir)
+{
+	char path[4096], title[128];
+	struct dirent *e;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "%s/logs", dir);
+	d = opendir(path);
+	if (d == NULL)
+		return;
+	while ((e = readdir(d)) != NULL) {
+		if (strncmp(e->d_name, "http-", 5) != 0)
+			continue;
+		snprintf(title, sizeof(title), "HTTP backend records %.64s",
+			 e->d_name);
+		harness_dump_file(dir, e->d_name, title);
+	}
+	closedir(d);
+}
+
 /*
  * Dump what the failed test whose temp dir is DIR left: its name, and for
  * every process it started (logs/manifest: "N PID COMMAND") the exit status
@@ -448,6 +480,7 @@ harness_dump_dir(const char *dir)
 	}
 	if (f != NULL)
 		fclose(f);
+	harness_dump_records(dir);
 	fprintf(stderr, "==== end of %s ====\n", test);
 }
 
@@ -458,6 +491,7 @@ harness_free(struct harness *h)
 	struct harness_proc *p;
 	struct harness_backend *b;
 	struct harness_mem *m;
+	struct harness_http_conn *hc;
 	size_t i;
 
 	for (pp = &harness_live; *pp != NULL; pp = &(*pp)->next) {
@@ -484,6 +518,12 @@ harness_free(struct harness *h)
 	}
 	for (i = 0; i < h->nfds; i++)
 		close(h->fds[i]);
+	while ((hc = h->conns) != NULL) {
+		h->conns = hc->next;
+		if (hc->fd != -1)
+			close(hc->fd);
+		free(hc);
+	}
 	nftw(h->dir, harness_rm_cb, 16, FTW_DEPTH | FTW_PHYS);
 	while ((m = h->mem) != NULL) {
 		h->mem = m->next;
@@ -1090,6 +1130,9 @@ harness_child_signals(void)
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 }
 
+static struct harness_proc *
+harness_spawn(struct harness *h, const struct harness_opts *o, char **full);
+
 static void harness_child_exec(const struct harness_proc *p,
 			       const struct harness_opts *o, const char *cwd,
 			       char **argv) PORTY_NORETURN;
@@ -1155,9 +1198,8 @@ harness_start(struct harness *h, const struct harness_opts *o,
 	static const char *const vg[] = {"valgrind", "--error-exitcode=99",
 					 "-q", "--leak-check=full"};
 	const char *bin = getenv("PORTY_BIN");
-	struct harness_proc *p, **tail;
-	size_t n, i, k = 0, cmdlen = 0;
-	char **full, *cmd;
+	size_t n, i, k = 0;
+	char **full;
 
 	ck_assert_msg(bin != NULL && *bin != '\0', "PORTY_BIN is not set");
 	for (n = 0; argv[n] != NULL; n++)
@@ -1171,6 +1213,19 @@ harness_start(struct harness *h, const struct harness_opts *o,
 	for (i = 0; i < n; i++)
 		full[k++] = harness_strdup(h, argv[i]);
 	full[k] = NULL;
+	return harness_spawn(h, o, full);
+}
+
+/* Start FULL (NULL-ended, FULL[0] found on $PATH) as harness_start() does. */
+static struct harness_proc *
+harness_spawn(struct harness *h, const struct harness_opts *o, char **full)
+{
+	struct harness_proc *p, **tail;
+	size_t i, k, cmdlen = 0;
+	char *cmd;
+
+	for (k = 0; full[k] != NULL; k++)
+		;
 	for (i = 0; i < k; i++)
 		cmdlen += strlen(full[i]) + 1;
 	cmd = harness_alloc(h, cmdlen);
@@ -1346,6 +1401,8 @@ backend_conn_output(const struct backend_conn *c,
 		return c->rd_eof && c->tx_off < o->reply_len;
 	case HARNESS_SOURCE:
 		return c->tx_off < o->reply_len;
+	case HARNESS_HTTP: /* served by http_backend_main() */
+		break;
 	}
 	return false;
 }
@@ -1425,6 +1482,8 @@ backend_conn_step(struct backend_conn *c, const struct harness_backend_opts *o)
 
 static void backend_main(int lfd, int wfd,
 			 const struct harness_backend_opts *o) PORTY_NORETURN;
+static void http_backend_main(int lfd, const char *rec_path,
+			      int port) PORTY_NORETURN;
 
 /* The backend child: serve LFD until killed, reporting on WFD. */
 static void
@@ -1497,12 +1556,21 @@ harness_backend(struct harness *h, const struct harness_backend_opts *o)
 		harness_die("calloc");
 	if (pipe2(pipefd, O_CLOEXEC) == -1)
 		harness_die("pipe");
+	if (o->kind == HARNESS_HTTP && o->port != 0)
+		harness_die("an HTTP backend takes a kernel-assigned port");
 	if (o->port == 0) {
 		/* Listening before the fork: no start-up race at all. */
 		lfd = harness_bind(o->family, 0, false);
 		if (lfd == -1 || listen(lfd, 4096) == -1)
 			harness_die("backend listen");
 		b->port = harness_sock_port(lfd);
+		if (o->kind == HARNESS_HTTP) {
+			b->rec_path = harness_fmt(h, "%s/logs/http-%d.rec",
+						  h->dir, b->port);
+			harness_write(
+			    h, harness_fmt(h, "logs/http-%d.rec", b->port),
+			    "%s", "");
+		}
 	} else {
 		b->port = o->port;
 	}
@@ -1516,6 +1584,8 @@ harness_backend(struct harness *h, const struct harness_backend_opts *o)
 		 * reach porty as a FIN, not wait for this child to exit. */
 		harness_close_from3(lfd, pipefd[1]);
 		harness_child_signals();
+		if (o->kind == HARNESS_HTTP)
+			http_backend_main(lfd, b->rec_path, b->port);
 		if (lfd == -1) {
 			harness_sleep_ms((int)o->delay_ms);
 			lfd = harness_bind(o->family, o->port, true);
@@ -1829,4 +1899,1202 @@ harness_json_str(struct harness *h, const char *line, const char *key)
 	s = harness_alloc(h, (size_t)(ve - vs - 2));
 	memcpy(s, vs + 1, (size_t)(ve - vs - 2));
 	return s;
+}
+
+/* --- HTTP backend ------------------------------------------------------ */
+
+#define HB_KEEP     65536        /* request body bytes recorded */
+#define HB_IN_MAX   (1u << 20)   /* unparsed input held before backpressure */
+#define HB_HEAD_MAX (256 * 1024) /* a longer head is recorded as garbage */
+
+enum hb_state {
+	HB_HEAD = 0,   /* reading a request head */
+	HB_BODY,       /* Content-Length body: left bytes to go */
+	HB_CHUNK_SIZE, /* a chunk-size line */
+	HB_CHUNK_DATA, /* left bytes of chunk data */
+	HB_CHUNK_CRLF, /* the CRLF after chunk data */
+	HB_TRAILER,    /* trailer lines up to the empty one */
+	HB_WS,         /* after a 101: echo raw bytes */
+	HB_DEAD,       /* garbage seen: close once the output is out */
+};
+
+/* One connection of the HTTP backend child. */
+struct hb_conn {
+	int fd;
+	unsigned id, seq;
+	enum hb_state state;
+	bool eof;           /* the client's FIN came */
+	bool close_after;   /* close once the current answer is out */
+	bool closing;       /* nothing more will be answered */
+	uint64_t left;      /* HB_BODY, HB_CHUNK_DATA */
+	int64_t respond_at; /* a delayed answer is due then; 0: none */
+	uint64_t large_off, large_len; /* /large: pattern bytes streamed */
+	char *in;                      /* unparsed input */
+	size_t inlen, incap;
+	char *out; /* output not yet sent */
+	size_t outoff, outlen, outcap;
+	char *head; /* the current request's head */
+	size_t headlen;
+	char body[HB_KEEP];
+	size_t bodylen;
+	uint64_t bodytotal;
+	struct harness_digest bd;
+};
+
+static int hb_port;        /* the backend's port, for X-Backend-Port */
+static int hb_rec = -1;    /* the record file */
+static unsigned hb_nconns; /* connections accepted */
+
+static void
+hb_grow(char **p, size_t *cap, size_t need)
+{
+	size_t n = *cap ? *cap : 4096;
+
+	if (need <= *cap)
+		return;
+	while (n < need)
+		n *= 2;
+	*p = realloc(*p, n);
+	if (*p == NULL)
+		_exit(3);
+	*cap = n;
+}
+
+static void
+hb_out(struct hb_conn *c, const void *buf, size_t len)
+{
+	if (c->outoff == c->outlen)
+		c->outoff = c->outlen = 0;
+	hb_grow(&c->out, &c->outcap, c->outlen + len);
+	memcpy(c->out + c->outlen, buf, len);
+	c->outlen += len;
+}
+
+static void hb_outf(struct hb_conn *c, const char *fmt, ...) PORTY_PRINTF(2, 3);
+
+static void
+hb_outf(struct hb_conn *c, const char *fmt, ...)
+{
+	char buf[1024];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		hb_out(c, buf,
+		       (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
+}
+
+/* Append one record, header line then payloads, in one write. */
+static void
+hb_record(const char *line, const void *a, size_t alen, const void *b,
+	  size_t blen)
+{
+	size_t llen = strlen(line), n = llen + alen + blen;
+	char *rec = malloc(n);
+
+	if (rec == NULL)
+		_exit(3);
+	memcpy(rec, line, llen);
+	if (alen > 0)
+		memcpy(rec + llen, a, alen);
+	if (blen > 0)
+		memcpy(rec + llen + alen, b, blen);
+	if (write(hb_rec, rec, n) != (ssize_t)n)
+		_exit(5);
+	free(rec);
+}
+
+/* Drop the first N bytes of C's input. */
+static void
+hb_consume(struct hb_conn *c, size_t n)
+{
+	memmove(c->in, c->in + n, c->inlen - n);
+	c->inlen -= n;
+}
+
+/* Record what C could not parse and stop answering on it. */
+static void
+hb_garbage(struct hb_conn *c, const char *buf, size_t len)
+{
+	char line[64];
+
+	snprintf(line, sizeof(line), "X %u %zu\n", c->id, len);
+	hb_record(line, buf, len, NULL, 0);
+	c->state = HB_DEAD;
+	c->closing = true;
+}
+
+/* The value of field NAME in C's head (case-insensitive), or NULL; copied
+ * into VAL (VLEN bytes). */
+static const char *
+hb_field(const struct hb_conn *c, const char *name, char *val, size_t vlen)
+{
+	const char *p = memchr(c->head, '\n', c->headlen);
+	const char *end = c->head + c->headlen, *eol, *v;
+	size_t nlen = strlen(name), n;
+
+	while (p != NULL && ++p < end) {
+		eol = memchr(p, '\n', (size_t)(end - p));
+		if (eol == NULL)
+			break;
+		if ((size_t)(eol - p) > nlen && p[nlen] == ':' &&
+		    strncasecmp(p, name, nlen) == 0) {
+			v = p + nlen + 1;
+			while (v < eol && (*v == ' ' || *v == '\t'))
+				v++;
+			n = (size_t)(eol - v);
+			while (n > 0 && (v[n - 1] == '\r' || v[n - 1] == ' ' ||
+					 v[n - 1] == '\t'))
+				n--;
+			if (n >= vlen)
+				n = vlen - 1;
+			memcpy(val, v, n);
+			val[n] = '\0';
+			return val;
+		}
+		p = eol;
+	}
+	return NULL;
+}
+
+/* Whether the comma-separated list in field NAME holds TOKEN; the last
+ * element of it to LAST (64 bytes) when LAST is not NULL. */
+static bool
+hb_token(const struct hb_conn *c, const char *name, const char *token,
+	 char *last)
+{
+	char val[1024], *save = NULL, *t, *e;
+	bool found = false;
+
+	if (last != NULL)
+		*last = '\0';
+	if (hb_field(c, name, val, sizeof(val)) == NULL)
+		return false;
+	for (t = strtok_r(val, ",", &save); t != NULL;
+	     t = strtok_r(NULL, ",", &save)) {
+		while (*t == ' ' || *t == '\t')
+			t++;
+		e = t + strlen(t);
+		while (e > t && (e[-1] == ' ' || e[-1] == '\t'))
+			*--e = '\0';
+		if (*t == '\0')
+			continue;
+		if (strcasecmp(t, token) == 0)
+			found = true;
+		if (last != NULL)
+			snprintf(last, 64, "%s", t);
+	}
+	return found;
+}
+
+/* The fields every answer carries. */
+static void
+hb_common(struct hb_conn *c)
+{
+	hb_outf(c,
+		"X-Backend-Conn: %u\r\nX-Backend-Seq: %u\r\n"
+		"X-Backend-Port: %d\r\nX-Dup: a\r\nX-Dup: b\r\n"
+		"x-MiXeD-Case: V\r\n%s",
+		c->id, c->seq, hb_port,
+		c->close_after ? "Connection: close\r\n" : "");
+}
+
+/* The request of C is complete: record it and queue the answer. */
+static void
+hb_answer(struct hb_conn *c)
+{
+	char line[160], method[32] = "", target[2048] = "", val[64];
+	const char *path, *q;
+	unsigned code;
+	bool head, http10;
+	unsigned long long n;
+	const char *cut;
+
+	snprintf(line, sizeof(line), "R %u %u %zu %zu %llu %llx\n", c->id,
+		 c->seq, c->headlen, c->bodylen, (unsigned long long)c->bd.len,
+		 (unsigned long long)c->bd.hash);
+	hb_record(line, c->head, c->headlen, c->body, c->bodylen);
+	sscanf(c->head, "%31s %2047s", method, target);
+	head = strcmp(method, "HEAD") == 0;
+	http10 = strstr(c->head, " HTTP/1.0\r\n") != NULL &&
+		 strstr(c->head, " HTTP/1.0\r\n") < strchr(c->head, '\n');
+	c->close_after =
+	    hb_token(c, "Connection", "close", NULL) ||
+	    (http10 && !hb_token(c, "Connection", "keep-alive", NULL));
+	path = target;
+	if (strncmp(path, "http://", 7) == 0) {
+		path = strchr(path + 7, '/');
+		if (path == NULL)
+			path = "/";
+	}
+	q = strchr(path, '?');
+	if (strncmp(path, "/status/", 8) == 0) {
+		code = (unsigned)atoi(path + 8);
+		hb_outf(c, "HTTP/1.1 %u Status\r\n", code);
+		hb_common(c);
+		if (code < 200 || code == 204 || code == 304) {
+			hb_out(c, "\r\n", 2);
+		} else {
+			hb_outf(c, "Content-Length: 11\r\n\r\n");
+			if (!head)
+				hb_outf(c, "status %03u\n", code);
+		}
+	} else if (strncmp(path, "/head", 5) == 0 &&
+		   (path[5] == '\0' || path[5] == '?')) {
+		hb_outf(c, "HTTP/1.1 200 OK\r\n");
+		hb_common(c);
+		hb_outf(c, "Content-Length: 10\r\n\r\n%s",
+			head ? "" : "head body\n");
+	} else if (strncmp(path, "/chunked", 8) == 0) {
+		hb_outf(c, "HTTP/1.1 200 OK\r\n");
+		hb_common(c);
+		hb_outf(c, "Transfer-Encoding: chunked\r\n\r\n");
+		if (!head)
+			hb_outf(c, "5\r\nhello\r\n7;ext=1\r\n, world\r\n"
+				   "0\r\n\r\n");
+	} else if (strncmp(path, "/close", 6) == 0) {
+		c->close_after = true;
+		hb_outf(c, "HTTP/1.1 200 OK\r\n");
+		hb_common(c);
+		hb_outf(c, "\r\n%s", head ? "" : "close-delimited body\n");
+	} else if (strncmp(path, "/large", 6) == 0) {
+		n = q != NULL && strncmp(q, "?bytes=", 7) == 0
+			? strtoull(q + 7, NULL, 10)
+			: 0;
+		hb_outf(c, "HTTP/1.1 200 OK\r\n");
+		hb_common(c);
+		hb_outf(c, "Content-Length: %llu\r\n\r\n", n);
+		c->large_off = 0;
+		c->large_len = head ? 0 : n;
+		cut = q != NULL ? strstr(q, "&cut=") : NULL;
+		if (cut != NULL && strtoull(cut + 5, NULL, 10) < c->large_len) {
+			/* Fail mid-body: send only that much, then close. */
+			c->large_len = strtoull(cut + 5, NULL, 10);
+			c->close_after = true;
+		}
+	} else if (strncmp(path, "/early", 6) == 0) {
+		hb_outf(c, "HTTP/1.1 103 Early Hints\r\n"
+			   "Link: </style.css>; rel=preload\r\n\r\n"
+			   "HTTP/1.1 200 OK\r\n");
+		hb_common(c);
+		hb_outf(c, "Content-Length: 6\r\n\r\n%s",
+			head ? "" : "final\n");
+	} else if (strncmp(path, "/bye", 4) == 0) {
+		/* Keep-alive as far as the headers go, yet closed at once:
+		 * a pooled connection the backend has dropped. */
+		hb_outf(c, "HTTP/1.1 200 OK\r\n");
+		hb_common(c);
+		hb_outf(c, "Content-Length: 4\r\n\r\n%s", head ? "" : "bye\n");
+		c->closing = true;
+	} else if (strncmp(path, "/ws", 3) == 0 &&
+		   hb_token(c, "Connection", "upgrade", NULL) &&
+		   hb_field(c, "Upgrade", val, sizeof(val)) != NULL) {
+		/* The accept value of RFC 6455's sample key, for proxies
+		 * that check it; tests send that key. */
+		hb_outf(c, "HTTP/1.1 101 Switching Protocols\r\n"
+			   "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+			   "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
+			   "\r\n\r\n");
+		c->state = HB_WS;
+		return;
+	} else if (strncmp(path, "/bad/cl-te", 10) == 0) {
+		hb_outf(c, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n"
+			   "Transfer-Encoding: chunked\r\n\r\n"
+			   "5\r\nhello\r\n0\r\n\r\n");
+		c->close_after = true;
+	} else if (strncmp(path, "/drop", 5) == 0) {
+		c->closing = true;
+		c->state = HB_DEAD;
+		return;
+	} else {
+		if (strncmp(path, "/slow", 5) == 0 && q != NULL &&
+		    strncmp(q, "?ms=", 4) == 0)
+			c->respond_at = harness_now_ms() + atoi(q + 4);
+		hb_outf(c, "HTTP/1.1 200 OK\r\n");
+		hb_common(c);
+		hb_outf(c,
+			"Content-Type: text/plain\r\n"
+			"Content-Length: %zu\r\n\r\n",
+			head ? 0 : c->headlen + c->bodylen);
+		if (!head) {
+			hb_out(c, c->head, c->headlen);
+			hb_out(c, c->body, c->bodylen);
+		}
+	}
+	if (c->close_after)
+		c->closing = true;
+	c->state = HB_HEAD;
+}
+
+/* Take body bytes BUF..LEN into the current request. */
+static void
+hb_body(struct hb_conn *c, const char *buf, size_t len)
+{
+	size_t keep = HB_KEEP - c->bodylen < len ? HB_KEEP - c->bodylen : len;
+
+	memcpy(c->body + c->bodylen, buf, keep);
+	c->bodylen += keep;
+	c->bodytotal += len;
+	harness_digest_update(&c->bd, buf, len);
+}
+
+/* The head of C's input is complete at HEADLEN bytes: start the request. */
+static void
+hb_begin(struct hb_conn *c, size_t headlen)
+{
+	char val[256], last[64], *end;
+	unsigned long long n;
+
+	free(c->head);
+	c->head = malloc(headlen + 1);
+	if (c->head == NULL)
+		_exit(3);
+	memcpy(c->head, c->in, headlen);
+	c->head[headlen] = '\0';
+	c->headlen = headlen;
+	hb_consume(c, headlen);
+	c->seq++;
+	c->bodylen = 0;
+	c->bodytotal = 0;
+	harness_digest_init(&c->bd);
+	c->state = HB_BODY;
+	c->left = 0;
+	if (hb_field(c, "Transfer-Encoding", val, sizeof(val)) != NULL) {
+		hb_token(c, "Transfer-Encoding", "chunked", last);
+		if (strcasecmp(last, "chunked") == 0)
+			c->state = HB_CHUNK_SIZE;
+		else
+			c->closing = true; /* RFC 9112 §6.3: 400 and close */
+	} else if (hb_field(c, "Content-Length", val, sizeof(val)) != NULL) {
+		n = strtoull(val, &end, 10);
+		if (*end != '\0' || end == val) {
+			c->closing = true;
+			c->state = HB_DEAD;
+			hb_garbage(c, c->head, c->headlen);
+			return;
+		}
+		c->left = n;
+	}
+	if (hb_field(c, "Expect", val, sizeof(val)) != NULL &&
+	    strcasecmp(val, "100-continue") == 0)
+		hb_outf(c, "HTTP/1.1 100 Continue\r\n\r\n");
+}
+
+/* Parse and answer what C's input holds, while no answer is pending. */
+static void
+hb_process(struct hb_conn *c)
+{
+	char *eol, *p;
+	size_t n;
+
+	for (;;) {
+		if (c->state == HB_WS) {
+			hb_out(c, c->in, c->inlen);
+			c->inlen = 0;
+			return;
+		}
+		if (c->state == HB_DEAD || c->closing || c->respond_at != 0 ||
+		    c->large_off < c->large_len)
+			return;
+		switch (c->state) {
+		case HB_HEAD:
+			while (c->inlen >= 2 && c->in[0] == '\r' &&
+			       c->in[1] == '\n')
+				hb_consume(c, 2);
+			p = c->inlen >= 4
+				? memmem(c->in, c->inlen, "\r\n\r\n", 4)
+				: NULL;
+			if (p == NULL) {
+				if (c->inlen > HB_HEAD_MAX)
+					hb_garbage(c, c->in, c->inlen);
+				return;
+			}
+			if (memchr(c->in, ' ', (size_t)(p - c->in)) == NULL) {
+				hb_garbage(c, c->in, (size_t)(p - c->in) + 4);
+				return;
+			}
+			hb_begin(c, (size_t)(p - c->in) + 4);
+			if (c->state == HB_BODY && c->left == 0)
+				hb_answer(c);
+			break;
+		case HB_BODY:
+		case HB_CHUNK_DATA:
+			n = c->left < c->inlen ? (size_t)c->left : c->inlen;
+			if (n == 0)
+				return;
+			hb_body(c, c->in, n);
+			hb_consume(c, n);
+			c->left -= n;
+			if (c->left > 0)
+				return;
+			if (c->state == HB_BODY)
+				hb_answer(c);
+			else
+				c->state = HB_CHUNK_CRLF;
+			break;
+		case HB_CHUNK_SIZE:
+			eol = memmem(c->in, c->inlen, "\r\n", 2);
+			if (eol == NULL)
+				return;
+			*eol = '\0';
+			if (strchr("0123456789abcdefABCDEF", c->in[0]) ==
+				NULL ||
+			    c->in[0] == '\0') {
+				*eol = '\r';
+				hb_garbage(c, c->in, c->inlen);
+				return;
+			}
+			c->left = strtoull(c->in, NULL, 16);
+			hb_consume(c, (size_t)(eol - c->in) + 2);
+			c->state = c->left > 0 ? HB_CHUNK_DATA : HB_TRAILER;
+			break;
+		case HB_CHUNK_CRLF:
+			if (c->inlen < 2)
+				return;
+			if (c->in[0] != '\r' || c->in[1] != '\n') {
+				hb_garbage(c, c->in, c->inlen);
+				return;
+			}
+			hb_consume(c, 2);
+			c->state = HB_CHUNK_SIZE;
+			break;
+		case HB_TRAILER:
+			eol = memmem(c->in, c->inlen, "\r\n", 2);
+			if (eol == NULL)
+				return;
+			n = (size_t)(eol - c->in);
+			hb_consume(c, n + 2);
+			if (n == 0)
+				hb_answer(c);
+			break;
+		case HB_WS:
+		case HB_DEAD:
+			return;
+		}
+	}
+}
+
+/* Send what C has to send; false when C is finished and must go. */
+static bool
+hb_flush(struct hb_conn *c)
+{
+	char buf[16384];
+	ssize_t r;
+	size_t n;
+
+	for (;;) {
+		if (c->respond_at != 0) {
+			if (harness_now_ms() < c->respond_at)
+				return true;
+			c->respond_at = 0;
+		}
+		if (c->outoff == c->outlen && c->large_off < c->large_len) {
+			n = c->large_len - c->large_off < sizeof(buf)
+				? (size_t)(c->large_len - c->large_off)
+				: sizeof(buf);
+			harness_pattern(HARNESS_HTTP_SEED, c->large_off, buf,
+					n);
+			hb_out(c, buf, n);
+			c->large_off += n;
+		}
+		if (c->outoff == c->outlen)
+			break;
+		r = send(c->fd, c->out + c->outoff, c->outlen - c->outoff,
+			 MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (r > 0) {
+			c->outoff += (size_t)r;
+			continue;
+		}
+		if (r == -1 && (errno == EAGAIN || errno == EINTR))
+			return true;
+		return false;
+	}
+	if (c->closing && c->large_off == c->large_len)
+		return false;
+	if (!c->eof)
+		return true;
+	if (c->state == HB_WS) {
+		shutdown(c->fd, SHUT_WR);
+		return false;
+	}
+	/* Pipelined requests that came before the FIN are still answered. */
+	return c->state == HB_HEAD && c->inlen >= 4 &&
+	       memmem(c->in, c->inlen, "\r\n\r\n", 4) != NULL;
+}
+
+/* Read what C's peer sent; false on a reset. */
+static bool
+hb_read(struct hb_conn *c)
+{
+	ssize_t r;
+
+	while (c->inlen < HB_IN_MAX) {
+		hb_grow(&c->in, &c->incap, c->inlen + 65536);
+		r = recv(c->fd, c->in + c->inlen, c->incap - c->inlen,
+			 MSG_DONTWAIT);
+		if (r > 0) {
+			c->inlen += (size_t)r;
+			continue;
+		}
+		if (r == 0) {
+			c->eof = true;
+			return true;
+		}
+		return errno == EAGAIN || errno == EINTR;
+	}
+	return true;
+}
+
+static void
+hb_free(struct hb_conn *c)
+{
+	/* Unparsed leftovers of a head are evidence too. */
+	if (c->state == HB_HEAD && c->inlen > 0 && !c->closing)
+		hb_garbage(c, c->in, c->inlen);
+	close(c->fd);
+	free(c->in);
+	free(c->out);
+	free(c->head);
+	free(c);
+}
+
+/* The HTTP backend child: serve LFD until killed, recording to REC_PATH. */
+static void
+http_backend_main(int lfd, const char *rec_path, int port)
+{
+	struct hb_conn **c = NULL;
+	struct pollfd *pfd = NULL;
+	size_t n = 0, cap = 0, i, k;
+	int fd, one = 1, timeout, round;
+	size_t before;
+	unsigned seq;
+	int64_t now;
+	bool keep;
+
+	hb_port = port;
+	hb_rec = open(rec_path, O_WRONLY | O_APPEND | O_CLOEXEC);
+	if (hb_rec == -1)
+		_exit(2);
+	for (;;) {
+		if (n + 1 > cap) {
+			cap = cap ? cap * 2 : 64;
+			c = realloc(c, cap * sizeof(*c));
+			pfd = realloc(pfd, (cap + 1) * sizeof(*pfd));
+			if (c == NULL || pfd == NULL)
+				_exit(3);
+		}
+		timeout = -1;
+		now = harness_now_ms();
+		pfd[0].fd = lfd;
+		pfd[0].events = POLLIN;
+		for (i = 0; i < n; i++) {
+			pfd[i + 1].fd = c[i]->fd;
+			pfd[i + 1].events = 0;
+			if (!c[i]->eof && c[i]->inlen < HB_IN_MAX)
+				pfd[i + 1].events |= POLLIN;
+			if (c[i]->respond_at != 0) {
+				k = c[i]->respond_at > now
+					? (size_t)(c[i]->respond_at - now)
+					: 0;
+				if (timeout == -1 || (int)k < timeout)
+					timeout = (int)k;
+			} else if (c[i]->outoff < c[i]->outlen ||
+				   c[i]->large_off < c[i]->large_len) {
+				pfd[i + 1].events |= POLLOUT;
+			}
+		}
+		if (poll(pfd, n + 1, timeout) == -1) {
+			if (errno == EINTR)
+				continue;
+			_exit(4);
+		}
+		for (i = 0, k = 0; i < n; i++) {
+			keep = true;
+			if ((pfd[i + 1].revents &
+			     (POLLIN | POLLHUP | POLLERR)) != 0)
+				keep = hb_read(c[i]);
+			/* A finished answer may unblock the next request. */
+			for (round = 0; keep && round < 64; round++) {
+				before = c[i]->inlen;
+				seq = c[i]->seq;
+				hb_process(c[i]);
+				keep = hb_flush(c[i]);
+				if (keep && c[i]->inlen == before &&
+				    c[i]->seq == seq)
+					break;
+			}
+			if (!keep) {
+				hb_free(c[i]);
+				continue;
+			}
+			c[k++] = c[i];
+		}
+		n = k;
+		if ((pfd[0].revents & POLLIN) == 0)
+			continue;
+		fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd == -1)
+			continue;
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		c[n] = calloc(1, sizeof(**c));
+		if (c[n] == NULL)
+			_exit(3);
+		c[n]->fd = fd;
+		c[n]->id = ++hb_nconns;
+		c[n]->state = HB_HEAD;
+		n++;
+	}
+}
+
+/* --- HTTP: the parent's side ------------------------------------------- */
+
+struct harness_backend *
+harness_http_backend(struct harness *h, int family)
+{
+	struct harness_backend_opts o = {.kind = HARNESS_HTTP,
+					 .family = family};
+
+	return harness_backend(h, &o);
+}
+
+/* Parse B's record file into a fresh array (owned by H); count to *N. */
+static struct harness_http_req *
+http_records(struct harness *h, struct harness_backend *b, size_t *n)
+{
+	const char *text, *p, *end, *nl;
+	struct harness_http_req *r;
+	unsigned long long full, hash;
+	size_t cap = 0, hl, bl;
+	struct stat st;
+	char *buf;
+
+	ck_assert_msg(b->rec_path != NULL, "not an HTTP backend");
+	*n = 0;
+	if (stat(b->rec_path, &st) == -1)
+		harness_die(b->rec_path);
+	text = harness_read(h, b->rec_path);
+	ck_assert_ptr_nonnull(text);
+	/* The file may grow meanwhile: a record cut short is skipped. */
+	end = text + st.st_size;
+	for (p = text; p < end; p++)
+		if (*p == 'R' || *p == 'X')
+			cap++;
+	r = harness_alloc(h, (cap + 1) * sizeof(*r));
+	p = text;
+	while (p < end && (nl = memchr(p, '\n', (size_t)(end - p))) != NULL) {
+		struct harness_http_req *q = &r[*n];
+
+		if (*p == 'R' &&
+		    sscanf(p, "R %u %u %zu %zu %llu %llx", &q->conn, &q->seq,
+			   &hl, &bl, &full, &hash) == 6) {
+			q->body_digest.len = full;
+			q->body_digest.hash = hash;
+		} else if (*p == 'X' &&
+			   sscanf(p, "X %u %zu", &q->conn, &hl) == 2) {
+			q->garbage = true;
+			bl = 0;
+		} else {
+			break;
+		}
+		p = nl + 1;
+		if ((size_t)(end - p) < hl + bl)
+			break; /* being written */
+		buf = harness_alloc(h, hl);
+		memcpy(buf, p, hl);
+		q->head = buf;
+		q->head_len = hl;
+		buf = harness_alloc(h, bl);
+		memcpy(buf, p + hl, bl);
+		q->body = buf;
+		q->body_len = bl;
+		p += hl + bl;
+		if (!q->garbage) {
+			char *m = harness_alloc(h, 32),
+			     *t = harness_alloc(h, hl);
+
+			sscanf(q->head, "%31s %s", m, t);
+			q->method = m;
+			q->target = t;
+		} else {
+			q->method = q->target = "";
+		}
+		(*n)++;
+	}
+	return r;
+}
+
+size_t
+harness_http_nreqs(struct harness *h, struct harness_backend *b)
+{
+	size_t n;
+
+	http_records(h, b, &n);
+	return n;
+}
+
+const struct harness_http_req *
+harness_http_req(struct harness *h, struct harness_backend *b, size_t i)
+{
+	size_t n;
+	struct harness_http_req *r = http_records(h, b, &n);
+
+	ck_assert_msg(i < n, "the backend recorded %zu requests, not %zu", n,
+		      i + 1);
+	return &r[i];
+}
+
+bool
+harness_http_wait_reqs(struct harness *h, struct harness_backend *b, size_t n,
+		       int ms)
+{
+	int64_t deadline = harness_now_ms() + ms;
+
+	for (;;) {
+		if (harness_http_nreqs(h, b) >= n)
+			return true;
+		if (harness_left(deadline) == 0)
+			return false;
+		harness_sleep_ms(10);
+	}
+}
+
+bool
+harness_http_saw(struct harness *h, struct harness_backend *b,
+		 const char *needle)
+{
+	size_t n, i, len = strlen(needle);
+	struct harness_http_req *r = http_records(h, b, &n);
+
+	for (i = 0; i < n; i++) {
+		if (memmem(r[i].head, r[i].head_len, needle, len) != NULL ||
+		    memmem(r[i].body, r[i].body_len, needle, len) != NULL)
+			return true;
+	}
+	return false;
+}
+
+struct harness_http_conn *
+harness_http_connect(struct harness *h, int family, int port)
+{
+	int fd = harness_connect(family, port, harness_ms(5000));
+	struct harness_http_conn *c;
+
+	ck_assert_msg(fd != -1, "connect to port %d: %s", port,
+		      strerror(errno));
+	c = malloc(sizeof(*c));
+	if (c == NULL)
+		harness_die("malloc");
+	c->h = h;
+	c->fd = fd;
+	c->len = 0;
+	c->next = h->conns;
+	h->conns = c;
+	return c;
+}
+
+int
+harness_http_fd(const struct harness_http_conn *c)
+{
+	return c->fd;
+}
+
+bool
+harness_http_send(struct harness_http_conn *c, const void *buf, size_t len)
+{
+	return harness_send(c->fd, buf, len, harness_ms(10000));
+}
+
+void
+harness_http_puts(struct harness_http_conn *c, const char *s)
+{
+	ck_assert_msg(harness_http_send(c, s, strlen(s)), "send: %s",
+		      strerror(errno));
+}
+
+void
+harness_http_close(struct harness_http_conn *c)
+{
+	if (c->fd != -1)
+		close(c->fd);
+	c->fd = -1;
+}
+
+/* Read more into C's buffer before DEADLINE: >0 bytes, 0 EOF, -1 timeout
+ * or error (errno), -2 buffer full. */
+static ssize_t
+http_fill(struct harness_http_conn *c, int64_t deadline)
+{
+	struct pollfd pfd = {.fd = c->fd, .events = POLLIN};
+	ssize_t r;
+	int pr;
+
+	if (c->len == sizeof(c->buf))
+		return -2;
+	for (;;) {
+		pr = poll(&pfd, 1, harness_left(deadline));
+		if (pr == -1 && errno == EINTR)
+			continue;
+		if (pr == 0) {
+			errno = ETIMEDOUT;
+			return -1;
+		}
+		r = recv(c->fd, c->buf + c->len, sizeof(c->buf) - c->len,
+			 MSG_DONTWAIT);
+		if (r == -1 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (r == -1 && errno == ECONNRESET)
+			return 0;
+		if (r > 0)
+			c->len += (size_t)r;
+		return r;
+	}
+}
+
+static void
+http_consume(struct harness_http_conn *c, size_t n)
+{
+	memmove(c->buf, c->buf + n, c->len - n);
+	c->len -= n;
+}
+
+/* Ensure C holds at least N bytes (N <= buffer size); false on EOF or
+ * timeout, with *WHY set. */
+static bool
+http_need(struct harness_http_conn *c, size_t n, int64_t deadline,
+	  const char **why)
+{
+	ssize_t r;
+
+	while (c->len < n) {
+		r = http_fill(c, deadline);
+		if (r <= 0) {
+			*why = r == 0 ? "connection closed" : strerror(errno);
+			return false;
+		}
+	}
+	return true;
+}
+
+/* The index just past the first CRLF at or after FROM in C's buffer
+ * (filling as needed), or 0 on EOF/timeout with *WHY set. */
+static size_t
+http_line(struct harness_http_conn *c, size_t from, int64_t deadline,
+	  const char **why)
+{
+	char *p;
+	ssize_t r;
+
+	for (;;) {
+		p = c->len > from
+			? memmem(c->buf + from, c->len - from, "\r\n", 2)
+			: NULL;
+		if (p != NULL)
+			return (size_t)(p - c->buf) + 2;
+		r = http_fill(c, deadline);
+		if (r <= 0) {
+			*why = r == 0    ? "connection closed"
+			       : r == -2 ? "line too long"
+					 : strerror(errno);
+			return 0;
+		}
+	}
+}
+
+/* Take LEN body bytes from C's buffer into R (keeping up to KEEP). */
+static void
+http_take(struct harness_http_resp *r, char *keepbuf, size_t keep,
+	  const char *buf, size_t len)
+{
+	size_t k = r->body_len < keep
+		       ? (keep - r->body_len < len ? keep - r->body_len : len)
+		       : 0;
+
+	memcpy(keepbuf + r->body_len, buf, k);
+	r->body_len += k;
+	harness_digest_update(&r->digest, buf, len);
+}
+
+#define HTTP_RESP_KEEP (1u << 20)
+
+/* Read LEN body bytes (or to EOF when TO_EOF) of R from C. */
+static bool
+http_body(struct harness_http_conn *c, struct harness_http_resp *r,
+	  char *keepbuf, uint64_t len, bool to_eof, int64_t deadline,
+	  const char **why)
+{
+	size_t n;
+	ssize_t got;
+
+	while (to_eof || len > 0) {
+		if (c->len == 0) {
+			got = http_fill(c, deadline);
+			if (got == 0 && to_eof)
+				return true;
+			if (got <= 0) {
+				*why = got == 0 ? "connection closed in body"
+						: strerror(errno);
+				return false;
+			}
+		}
+		n = to_eof || c->len < len ? c->len : (size_t)len;
+		http_take(r, keepbuf, HTTP_RESP_KEEP, c->buf, n);
+		http_consume(c, n);
+		if (!to_eof)
+			len -= n;
+	}
+	return true;
+}
+
+/* The value of the first field NAME of HEAD (HLEN bytes) into VAL. */
+static bool
+http_value(const char *head, size_t hlen, const char *name, char *val,
+	   size_t vlen)
+{
+	const char *p = memchr(head, '\n', hlen), *end = head + hlen, *eol;
+	size_t nlen = strlen(name), n;
+
+	while (p != NULL && ++p < end) {
+		eol = memchr(p, '\n', (size_t)(end - p));
+		if (eol == NULL)
+			break;
+		if ((size_t)(eol - p) > nlen && p[nlen] == ':' &&
+		    strncasecmp(p, name, nlen) == 0) {
+			p += nlen + 1;
+			while (p < eol && (*p == ' ' || *p == '\t'))
+				p++;
+			n = (size_t)(eol - p);
+			while (n > 0 && (p[n - 1] == '\r' || p[n - 1] == ' '))
+				n--;
+			if (n >= vlen)
+				n = vlen - 1;
+			memcpy(val, p, n);
+			val[n] = '\0';
+			return true;
+		}
+		p = eol;
+	}
+	return false;
+}
+
+const struct harness_http_resp *
+harness_http_response(struct harness_http_conn *c, unsigned flags, int ms)
+{
+	struct harness *h = c->h;
+	struct harness_http_resp *r = harness_alloc(h, sizeof(*r));
+	int64_t deadline = harness_now_ms() + ms;
+	const char *why = NULL;
+	char val[256], *keepbuf, *end, *head;
+	size_t hl, at, ln;
+	unsigned long long len;
+	int status;
+
+	ck_assert_msg(c->fd != -1, "the connection is closed");
+	harness_digest_init(&r->digest);
+	for (;;) {
+		if (!http_need(c, 1, deadline, &why))
+			goto fail;
+		for (;;) {
+			head = memmem(c->buf, c->len, "\r\n\r\n", 4);
+			if (head != NULL)
+				break;
+			if (http_fill(c, deadline) <= 0) {
+				why = c->len == 0 ? "connection closed"
+						  : "connection closed (or "
+						    "timed out) in the head";
+				goto fail;
+			}
+		}
+		hl = (size_t)(head - c->buf) + 4;
+		if (sscanf(c->buf, "HTTP/1.%*1d %3d", &status) != 1 ||
+		    status < 100) {
+			why = "not an HTTP/1.x status line";
+			goto fail;
+		}
+		r->head = head = harness_alloc(h, hl);
+		memcpy(head, c->buf, hl);
+		r->head_len = hl;
+		http_consume(c, hl);
+		if (status >= 100 && status < 200 && status != 101 &&
+		    (flags & HARNESS_HTTP_INTERIM) == 0)
+			continue;
+		break;
+	}
+	r->status = status;
+	keepbuf = harness_alloc(h, HTTP_RESP_KEEP);
+	r->body = keepbuf;
+	if ((flags & HARNESS_HTTP_HEAD) != 0 || status < 200 || status == 204 ||
+	    status == 304)
+		return r;
+	if (http_value(r->head, hl, "Transfer-Encoding", val, sizeof(val))) {
+		r->chunked = true;
+		for (;;) {
+			ln = http_line(c, 0, deadline, &why);
+			if (ln == 0)
+				goto fail;
+			len = strtoull(c->buf, &end, 16);
+			if (end == c->buf) {
+				why = "bad chunk size";
+				goto fail;
+			}
+			http_consume(c, ln);
+			if (len == 0)
+				break;
+			if (!http_body(c, r, keepbuf, len, false, deadline,
+				       &why) ||
+			    !http_need(c, 2, deadline, &why))
+				goto fail;
+			if (memcmp(c->buf, "\r\n", 2) != 0) {
+				why = "no CRLF after chunk data";
+				goto fail;
+			}
+			http_consume(c, 2);
+		}
+		do { /* trailers */
+			at = http_line(c, 0, deadline, &why);
+			if (at == 0)
+				goto fail;
+			http_consume(c, at);
+		} while (at != 2);
+		return r;
+	}
+	if (http_value(r->head, hl, "Content-Length", val, sizeof(val))) {
+		len = strtoull(val, &end, 10);
+		if (!http_body(c, r, keepbuf, len, false, deadline, &why))
+			goto fail;
+		return r;
+	}
+	r->until_close = true;
+	if (!http_body(c, r, keepbuf, 0, true, deadline, &why))
+		goto fail;
+	return r;
+fail:
+	r->error = harness_fmt(h, "%s (status %d, %llu body bytes, head: %.*s)",
+			       why != NULL ? why : "?", r->status,
+			       (unsigned long long)r->digest.len,
+			       (int)(r->head_len < 400 ? r->head_len : 400),
+			       r->head != NULL ? r->head : "");
+	r->status = 0;
+	return r;
+}
+
+size_t
+harness_http_read_raw(struct harness_http_conn *c, void *buf, size_t len,
+		      int ms)
+{
+	int64_t deadline = harness_now_ms() + ms;
+	size_t got = 0, n;
+
+	while (got < len) {
+		if (c->len == 0 && http_fill(c, deadline) <= 0)
+			break;
+		n = c->len < len - got ? c->len : len - got;
+		memcpy((char *)buf + got, c->buf, n);
+		http_consume(c, n);
+		got += n;
+	}
+	return got;
+}
+
+bool
+harness_http_closed(struct harness_http_conn *c, int ms)
+{
+	int64_t deadline = harness_now_ms() + ms;
+	ssize_t r;
+
+	if (c->len > 0)
+		return false;
+	r = http_fill(c, deadline);
+	return r == 0 || (r == -1 && errno != ETIMEDOUT);
+}
+
+const struct harness_http_resp *
+harness_http_request(struct harness *h, int port, const char *raw)
+{
+	struct harness_http_conn *c = harness_http_connect(h, AF_INET, port);
+	const struct harness_http_resp *r;
+
+	harness_http_puts(c, raw);
+	r = harness_http_response(
+	    c, strncmp(raw, "HEAD ", 5) == 0 ? HARNESS_HTTP_HEAD : 0,
+	    harness_ms(10000));
+	harness_http_close(c);
+	return r;
+}
+
+const char *
+harness_http_head_value(struct harness *h, const char *head, const char *name)
+{
+	char val[8192];
+
+	if (head == NULL ||
+	    !http_value(head, strlen(head), name, val, sizeof(val)))
+		return NULL;
+	return harness_strdup(h, val);
+}
+
+const char *
+harness_http_header(struct harness *h, const struct harness_http_resp *r,
+		    const char *name)
+{
+	char val[8192];
+
+	if (r->head == NULL ||
+	    !http_value(r->head, r->head_len, name, val, sizeof(val)))
+		return NULL;
+	return harness_strdup(h, val);
+}
+
+size_t
+harness_http_header_count(const struct harness_http_resp *r, const char *name)
+{
+	const char *p, *end;
+	size_t n = 0, nlen = strlen(name);
+
+	if (r->head == NULL)
+		return 0;
+	end = r->head + r->head_len;
+	for (p = memchr(r->head, '\n', r->head_len); p != NULL && ++p < end;
+	     p = memchr(p, '\n', (size_t)(end - p))) {
+		if ((size_t)(end - p) > nlen && p[nlen] == ':' &&
+		    strncasecmp(p, name, nlen) == 0)
+			n++;
+	}
+	return n;
+}
+
+const struct harness_result *
+harness_curl(struct harness *h, const char *const *args)
+{
+	static const char *const pre[] = {"curl", "-sS", "--max-time", "10",
+					  "-o",   "-",   "-D",         "-"};
+	struct harness_result *r = harness_alloc(h, sizeof(*r));
+	struct harness_proc *p;
+	size_t n, i, k = 0;
+	char **full;
+
+	for (n = 0; args[n] != NULL; n++)
+		;
+	full = harness_alloc(h, (n + ARRAY_SIZE(pre) + 1) * sizeof(char *));
+	for (i = 0; i < ARRAY_SIZE(pre); i++)
+		full[k++] = harness_strdup(h, pre[i]);
+	for (i = 0; i < n; i++)
+		full[k++] = harness_strdup(h, args[i]);
+	full[k] = NULL;
+	p = harness_spawn(h, NULL, full);
+	r->status = harness_wait(p, harness_ms(15000));
+	if (r->status == HARNESS_TIMED_OUT) {
+		harness_kill(p->pid, true);
+		p->reaped = true;
+		p->status = HARNESS_TIMED_OUT;
+	}
+	r->out = harness_read(h, p->out_path);
+	r->err = harness_read(h, p->err_path);
+	if (r->out == NULL)
+		r->out = "";
+	if (r->err == NULL)
+		r->err = "";
+	return r;
 }

@@ -53,6 +53,8 @@ enum harness_backend_kind {
 	/* Send reply_len pattern bytes (seed) at once and shut down the write
 	 * side, while reading whatever comes until EOF. */
 	HARNESS_SOURCE,
+	/* An HTTP/1.1 server that records every request; see "HTTP" below. */
+	HARNESS_HTTP,
 };
 
 struct harness_backend_opts {
@@ -285,5 +287,154 @@ bool harness_json_int(const char *line, const char *key, long long *v);
 /* The top-level string member KEY of LINE (escapes kept), owned by H. */
 const char *harness_json_str(struct harness *h, const char *line,
 			     const char *key);
+
+/* --- HTTP ------------------------------------------------------------ */
+
+/*
+ * The HARNESS_HTTP backend (harness_http_backend()) serves HTTP/1.1 with
+ * keep-alive and pipelining, reads Content-Length and chunked request
+ * bodies, and answers by path (the target up to '?'; an absolute-form
+ * target's authority is skipped):
+ *
+ *   /status/NNN    status NNN, body "status NNN\n" (none for 1xx/204/304)
+ *   /head          Content-Length 10, body "head body\n" (none for HEAD)
+ *   /chunked       a chunked response whose body is "hello, world"
+ *   /close         no Content-Length: body "close-delimited body\n", then
+ *                  the backend closes
+ *   /slow?ms=N     the echo answer, its first byte sent after N ms
+ *   /large?bytes=N N pattern bytes (seed HARNESS_HTTP_SEED), streamed
+ *   /large?bytes=N&cut=M  announces N bytes, sends M, then closes
+ *   /early         a 103 Early Hints, then 200 with body "final\n"
+ *   /bye           200 "bye\n" with keep-alive headers, then closes anyway
+ *   /ws            101 with Upgrade: websocket (and the Sec-WebSocket-Accept
+ *                  of RFC 6455's sample key), then echoes raw bytes
+ *   /bad/cl-te     a response with Content-Length and Transfer-Encoding
+ *   /drop          closes the connection without answering
+ *   anything else  200 "echo": the body is the raw request head followed
+ *                  by the (decoded) request body
+ *
+ * Every answer but 101 and /bad carries X-Backend-Conn (the connection
+ * number, from 1), X-Backend-Seq (the request's number on it, from 1) and
+ * X-Backend-Port, and the fields "X-Dup: a", "X-Dup: b", "x-MiXeD-Case: V"
+ * to check that responses pass unchanged. `Expect: 100-continue` is
+ * answered with "100 Continue" as soon as the head is in. A request with
+ * `Connection: close` (or HTTP/1.0 without keep-alive) gets
+ * `Connection: close` and the connection is closed after the answer.
+ * Every complete request, and any bytes it could not parse, are recorded
+ * in a file that the harness_http_req*() calls read.
+ */
+#define HARNESS_HTTP_SEED 7
+
+/* One request as the HTTP backend received it; owned by the harness. */
+struct harness_http_req {
+	unsigned conn;    /* connection number at the backend, from 1 */
+	unsigned seq;     /* request number on that connection, from 1 */
+	bool garbage;     /* unparsable bytes (head holds them), no request */
+	const char *head; /* raw head bytes, start line to the empty line */
+	size_t head_len;
+	const char *method; /* from the request line */
+	const char *target; /* the request target as received */
+	const char *body;   /* the decoded body; the first 64 KiB of it */
+	size_t body_len;    /* bytes in body */
+	struct harness_digest body_digest; /* the whole decoded body */
+};
+
+/* A parsed response read by harness_http_response(); owned by H. */
+struct harness_http_resp {
+	int status;        /* 0 when no complete response came: see error */
+	const char *error; /* what went wrong, or NULL */
+	const char *head;  /* the raw status line and fields, CRLFCRLF incl. */
+	size_t head_len;
+	const char *body; /* the decoded body; the first 1 MiB of it */
+	size_t body_len;  /* bytes in body */
+	struct harness_digest digest; /* the whole decoded body */
+	bool chunked;                 /* framed with chunked coding */
+	bool until_close;             /* framed by the connection's close */
+};
+
+/* harness_http_response() flags. */
+#define HARNESS_HTTP_HEAD    0x1 /* the request was HEAD: no body */
+#define HARNESS_HTTP_INTERIM 0x2 /* return a 1xx instead of skipping it */
+
+/* A client connection with its read buffer; owned by H. */
+struct harness_http_conn;
+
+/* Start an HTTP backend on the loopback address of FAMILY. */
+struct harness_backend *harness_http_backend(struct harness *h, int family);
+
+/* The number of records (requests and garbage) so far. */
+size_t harness_http_nreqs(struct harness *h, struct harness_backend *b);
+
+/* Record I (from 0) of the HTTP backend B; aborts if there is none. */
+const struct harness_http_req *
+harness_http_req(struct harness *h, struct harness_backend *b, size_t i);
+
+/* Wait up to MS until B recorded at least N records; false if not. */
+bool harness_http_wait_reqs(struct harness *h, struct harness_backend *b,
+			    size_t n, int ms);
+
+/* Whether any record of B (heads, bodies, garbage) contains NEEDLE
+ * (case-sensitive). */
+bool harness_http_saw(struct harness *h, struct harness_backend *b,
+		      const char *needle);
+
+/* Connect to the loopback address of FAMILY on PORT, or fail the test. */
+struct harness_http_conn *harness_http_connect(struct harness *h, int family,
+					       int port);
+
+/* The connection's socket (blocking). */
+int harness_http_fd(const struct harness_http_conn *c);
+
+/* Send LEN bytes on C; false on error (the peer may have closed). */
+bool harness_http_send(struct harness_http_conn *c, const void *buf,
+		       size_t len);
+
+/* Send the string S on C, or fail the test. */
+void harness_http_puts(struct harness_http_conn *c, const char *s);
+
+/*
+ * Read one complete response from C within MS, framed as RFC 9112 says
+ * (1xx skipped unless HARNESS_HTTP_INTERIM; HEAD, 204, 304, 101 bodiless;
+ * chunked; Content-Length; else until close). Bytes after it stay buffered
+ * for the next call. Never NULL; status 0 with error set on EOF, timeout
+ * or a malformed response.
+ */
+const struct harness_http_resp *
+harness_http_response(struct harness_http_conn *c, unsigned flags, int ms);
+
+/* Read up to LEN raw bytes from C (buffered ones first) until LEN came,
+ * EOF or MS passed; returns how many. */
+size_t harness_http_read_raw(struct harness_http_conn *c, void *buf, size_t len,
+			     int ms);
+
+/* Wait up to MS for the peer to close C with no byte left unread: true if
+ * it did (EOF or reset), false on a timeout or unexpected bytes. */
+bool harness_http_closed(struct harness_http_conn *c, int ms);
+
+/* Close C now (harness_free closes the rest). */
+void harness_http_close(struct harness_http_conn *c);
+
+/* One-shot: connect to 127.0.0.1:PORT, send RAW, read one response. */
+const struct harness_http_resp *harness_http_request(struct harness *h,
+						     int port, const char *raw);
+
+/* The value of the first field NAME (any case) of R, or NULL; the number
+ * of NAME fields. */
+const char *harness_http_header(struct harness *h,
+				const struct harness_http_resp *r,
+				const char *name);
+size_t harness_http_header_count(const struct harness_http_resp *r,
+				 const char *name);
+
+/* The value of the first field NAME of the raw head HEAD, or NULL. */
+const char *harness_http_head_value(struct harness *h, const char *head,
+				    const char *name);
+
+/*
+ * Run `curl -sS --max-time 10 -o - -D - ARGS...` (NULL-ended), output
+ * captured; out holds the response heads then the body.
+ */
+const struct harness_result *harness_curl(struct harness *h,
+					  const char *const *args);
 
 #endif /* PORTY_TESTS_HARNESS_H */

@@ -16,6 +16,7 @@ main(void)
 	srunner_add_suite(sr, buf_suite());
 	srunner_add_suite(sr, config_suite());
 	srunner_add_suite(sr, http_head_suite());
+	srunner_add_suite(sr, http_proxy_suite());
 	srunner_add_suite(sr, log_suite());
 	srunner_add_suite(sr, parse_suite());
 	srunner_add_suite(sr, relay_suite());

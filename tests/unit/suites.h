@@ -9,6 +9,7 @@ Suite *addr_suite(void);
 Suite *buf_suite(void);
 Suite *config_suite(void);
 Suite *http_head_suite(void);
+Suite *http_proxy_suite(void);
 Suite *log_suite(void);
 Suite *parse_suite(void);
 Suite *relay_suite(void);

@@ -208,6 +208,32 @@ START_TEST(test_buf_write_partial_keeps_rest)
 }
 END_TEST
 
+/* buf_write_max() sends only the first bytes; buf_drop() skips some. */
+START_TEST(test_buf_write_max_and_drop)
+{
+	size_t n;
+
+	f.src = "HEADbodyNEXT";
+	f.srclen = 12;
+	ck_assert_int_eq(buf_read(&b, &pool, &tp, &n), IO_OK);
+	buf_drop(&b, &pool, 4);
+	ck_assert_uint_eq(buf_len(&b), 8);
+	ck_assert_int_eq(buf_write_max(&b, &pool, &tp, 4, &n), IO_OK);
+	ck_assert_uint_eq(n, 4);
+	ck_assert_mem_eq(f.dst, "body", 4);
+	ck_assert_uint_eq(buf_len(&b), 4);
+	ck_assert_ptr_nonnull(b.data);
+	f.room = 2;
+	ck_assert_int_eq(buf_write_max(&b, &pool, &tp, 3, &n), IO_AGAIN);
+	ck_assert_uint_eq(n, 2);
+	ck_assert_uint_eq(buf_len(&b), 2);
+	buf_drop(&b, &pool, 2);
+	ck_assert(buf_empty(&b));
+	ck_assert_ptr_null(b.data);
+	ck_assert_uint_eq(pool.nused, 0);
+}
+END_TEST
+
 /* With the tail used up, a read moves the pending bytes to the front first. */
 START_TEST(test_buf_read_compacts)
 {
@@ -379,6 +405,7 @@ buf_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_buf_write_drained_returns_block);
 	tcase_add_test(tc, test_buf_write_partial_keeps_rest);
+	tcase_add_test(tc, test_buf_write_max_and_drop);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("pool");
