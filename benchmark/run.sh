@@ -13,6 +13,7 @@
 #   PORTY_BIN=/work/build-bench/src/porty /work/main/benchmark/run.sh
 #   QUICK=1 benchmark/run.sh                     # 1 run of 2 s per cell
 #   TARGETS="direct haproxy-tcp" QUICK=1 benchmark/run.sh
+#   MODE=http benchmark/run.sh                   # the HTTP-mode preset (targets and pairs below)
 #
 # Environment:
 #   PORTY_BIN     porty binary, or a build dir containing src/porty   (default ./src/porty)
@@ -20,8 +21,11 @@
 #   DURATION      seconds per wrk run                                 (default 5; QUICK: 2)
 #   CONCURRENCY   wrk connection counts                               (default "1 64 400")
 #   PATHS         request paths                                       (default "/small /large")
-#   TARGETS       targets to measure, in order                        (default "direct porty-tcp haproxy-tcp")
-#   PAIRS         "a:b" target pairs whose req/s ratio is printed     (default "porty-tcp:haproxy-tcp")
+#   MODE          tcp or http: the default TARGETS/PAIRS preset        (default tcp)
+#   TARGETS       targets to measure, in order                        (default "direct porty-tcp haproxy-tcp";
+#                 MODE=http: "direct porty-http porty-http-dynamic porty-http-host haproxy-http")
+#   PAIRS         "a:b" target pairs whose req/s ratio is printed     (default "porty-tcp:haproxy-tcp";
+#                 MODE=http: each porty-http* : haproxy-http)
 #   CLIENT_CPU    CPU for wrk and nginx                               (default 0)
 #   PROXY_CPU     CPU for the forwarders                              (default 1)
 #   KEEP=1        keep the temp dir (configs, logs, raw wrk output) and print its path
@@ -35,8 +39,10 @@
 #
 # Adding a target (e.g. HTTP mode): write start_<name> (dashes become underscores) that starts
 # the process pinned with "${PROXY[@]}", registers it with `track`, and sets TARGET_PORT[<name>];
-# then add the name to TARGETS and, for a head-to-head ratio, a pair to PAIRS. The porty-http
-# and haproxy-http starters below are ready for that.
+# then add the name to TARGETS and, for a head-to-head ratio, a pair to PAIRS. A target that
+# needs a query appended to every path, or extra request headers, sets TARGET_QUERY[<name>]
+# (e.g. "?a=b") and/or TARGET_HEADER[<name>] (one "Name: value" header); wrk and the readiness
+# probes (curl) both use them.
 
 set -u
 set -o pipefail
@@ -51,8 +57,17 @@ else
 fi
 CONCURRENCY=${CONCURRENCY:-"1 64 400"}
 PATHS=${PATHS:-"/small /large"}
-TARGETS=${TARGETS:-"direct porty-tcp haproxy-tcp"}
-PAIRS=${PAIRS:-"porty-tcp:haproxy-tcp"}
+MODE=${MODE:-tcp}
+case "$MODE" in
+tcp)
+    TARGETS=${TARGETS:-"direct porty-tcp haproxy-tcp"}
+    PAIRS=${PAIRS:-"porty-tcp:haproxy-tcp"} ;;
+http)
+    TARGETS=${TARGETS:-"direct porty-http porty-http-dynamic porty-http-host haproxy-http"}
+    PAIRS=${PAIRS:-"porty-http:haproxy-http porty-http-dynamic:haproxy-http porty-http-host:haproxy-http"} ;;
+*)
+    printf 'run.sh: MODE must be tcp or http, not %s\n' "$MODE" >&2; exit 2 ;;
+esac
 CLIENT_CPU=${CLIENT_CPU:-0}
 PROXY_CPU=${PROXY_CPU:-1}
 PORTY_BIN=${PORTY_BIN:-./src/porty}
@@ -121,11 +136,23 @@ print(" ".join(str(s.getsockname()[1]) for s in socks))
 EOF
 }
 
-# Wait until http://127.0.0.1:PORT/small answers 200 (up to ~5 s).
-wait_http() { # port
+# curl with a target's query suffix and extra header: tcurl TARGET PATH [curl options...]
+# (TARGET may also be a bare port, for the backend itself).
+tcurl() {
+    local t=$1 path=$2 port
+    shift 2
+    port=${TARGET_PORT[$t]:-$t}
+    local hdr=()
+    [ -n "${TARGET_HEADER[$t]:-}" ] && hdr=(-H "${TARGET_HEADER[$t]}")
+    curl -s "${hdr[@]}" "$@" "http://127.0.0.1:$port$path${TARGET_QUERY[$t]:-}"
+}
+
+# Wait until http://127.0.0.1:PORT/small answers 200 (up to ~5 s). TARGET: a target name (its
+# query and header are used) or a bare port.
+wait_http() { # target-or-port
     local _
     for _ in $(seq 50); do
-        if [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "http://127.0.0.1:$1/small")" = 200 ]; then
+        if [ "$(tcurl "$1" /small -o /dev/null -w '%{http_code}' --max-time 1)" = 200 ]; then
             return 0
         fi
         sleep 0.1
@@ -134,9 +161,9 @@ wait_http() { # port
 }
 
 # ---------------------------------------------------------------- the backend: nginx
-declare -A TARGET_PORT TARGET_PID
+declare -A TARGET_PORT TARGET_PID TARGET_QUERY TARGET_HEADER
 read -r NGINX_PORT PORTY_TCP_PORT HAPROXY_TCP_PORT PORTY_HTTP_PORT HAPROXY_HTTP_PORT PORTY_TCP64_PORT \
-    <<<"$(free_ports 6)"
+    PORTY_HTTP_DYN_PORT PORTY_HTTP_HOST_PORT <<<"$(free_ports 8)"
 
 start_nginx() {
     mkdir -p "$WORK/nginx/www" "$WORK/nginx/tmp"
@@ -186,7 +213,17 @@ start_direct() {
 }
 
 start_porty() { # name mode port [extra top-level TOML]
-    local name=$1 mode=$2 port=$3 extra=${4:-} dir="$WORK/$1"
+    start_porty_routes "$1" "$3" "${4:-}" "
+[[routes]]
+name = \"bench\"
+mode = \"$2\"
+listen_addr = \"127.0.0.1\"
+listen_port = $3
+target_addr = \"127.0.0.1\"
+target_port = $NGINX_PORT"
+}
+start_porty_routes() { # name port extra-top-level-TOML routes-TOML
+    local name=$1 port=$2 extra=$3 routes=$4 dir="$WORK/$1"
     mkdir -p "$dir"
     cat >"$dir/porty.toml" <<EOF
 # generated by benchmark/run.sh
@@ -196,14 +233,7 @@ max_connections = 9900
 max_connections_total = 9900
 ${PORTY_EXTRA:-}
 $extra
-
-[[routes]]
-name = "bench"
-mode = "$mode"
-listen_addr = "127.0.0.1"
-listen_port = $port
-target_addr = "127.0.0.1"
-target_port = $NGINX_PORT
+$routes
 EOF
     "${PROXY[@]}" "$PORTY_BIN" start --config "$dir/porty.toml" >"$dir/porty.log" 2>&1 &
     TARGET_PID[$name]=$!
@@ -212,6 +242,39 @@ EOF
 }
 start_porty_tcp() { start_porty porty-tcp tcp "$PORTY_TCP_PORT"; }
 start_porty_http() { start_porty porty-http http "$PORTY_HTTP_PORT"; }
+# HTTP mode, dynamic target: no configured target; every request names nginx in its query
+# (porty strips porty_host/porty_port before forwarding; nginx ignores the rest of the query).
+start_porty_http_dynamic() {
+    TARGET_QUERY[porty-http-dynamic]="?porty_host=127.0.0.1&porty_port=$NGINX_PORT"
+    start_porty_routes porty-http-dynamic "$PORTY_HTTP_DYN_PORT" "" "
+[[routes]]
+name = \"bench-dynamic\"
+mode = \"http\"
+listen_addr = \"127.0.0.1\"
+listen_port = $PORTY_HTTP_DYN_PORT
+target_port = 0
+dynamic = true
+dynamic_allow = [\"127.0.0.1\"]"
+}
+# HTTP mode, Host routing: three routes share the port; wrk's Host header picks the second.
+start_porty_http_host() {
+    TARGET_HEADER[porty-http-host]="Host: bench.example"
+    local routes="" h i=0
+    for h in '"other.example", "www.other.example"' '"bench.example"' '"third.example"'; do
+        i=$((i + 1))
+        routes="$routes
+[[routes]]
+name = \"bench-host-$i\"
+mode = \"http\"
+listen_addr = \"127.0.0.1\"
+listen_port = $PORTY_HTTP_HOST_PORT
+host = [$h]
+target_addr = \"127.0.0.1\"
+target_port = $NGINX_PORT
+"
+    done
+    start_porty_routes porty-http-host "$PORTY_HTTP_HOST_PORT" "" "$routes"
+}
 # porty with 64 KiB buffers (the default is 8 KiB; HAProxy's is 16 KiB): not in the default set.
 start_porty_tcp_64k() { start_porty porty-tcp-64k tcp "$PORTY_TCP64_PORT" "buffer_size_kb = 64"; }
 
@@ -260,8 +323,8 @@ FAILED=""
 for t in $TARGETS; do
     fn="start_${t//-/_}"
     if ! declare -F "$fn" >/dev/null; then die "unknown target '$t' (no function $fn)" 2; fi
-    if "$fn" && wait_http "${TARGET_PORT[$t]}" &&
-        [ "$(curl -s --max-time 5 "http://127.0.0.1:${TARGET_PORT[$t]}/large" | wc -c)" = 262144 ]; then
+    if "$fn" && wait_http "$t" &&
+        [ "$(tcurl "$t" /large --max-time 5 | wc -c)" = 262144 ]; then
         ACTIVE="$ACTIVE $t"
     else
         say "run.sh: target $t does not forward; skipped. Its log:"
@@ -274,7 +337,7 @@ done
 if [ "${HOLD:-0}" = 1 ]; then
     # Profiling aid: keep everything running, pinned, and say where; Ctrl-C (or SIGTERM) ends it.
     for t in $ACTIVE; do
-        say "run.sh: HOLD $t: http://127.0.0.1:${TARGET_PORT[$t]}/small  pid ${TARGET_PID[$t]:-(nginx)}"
+        say "run.sh: HOLD $t: http://127.0.0.1:${TARGET_PORT[$t]}/small${TARGET_QUERY[$t]:-}${TARGET_HEADER[$t]:+  (header '${TARGET_HEADER[$t]}')}  pid ${TARGET_PID[$t]:-(nginx)}"
     done
     say "run.sh: HOLD: e.g. perf record -g -p PID -- sleep 5  while  taskset -c $CLIENT_CPU wrk -t1 -c64 -d5s URL"
     while :; do sleep 1; done
@@ -294,8 +357,10 @@ for r in $(seq "$RUNS"); do
         for c in $CONCURRENCY; do
             for t in $ACTIVE; do
                 out="$WORK/raw/${t}_${p#/}_${c}_${r}.txt"
-                "${CLIENT[@]}" wrk -t1 -c"$c" -d"${DURATION}s" --latency \
-                    "http://127.0.0.1:${TARGET_PORT[$t]}$p" >"$out" 2>&1
+                hdr=()
+                [ -n "${TARGET_HEADER[$t]:-}" ] && hdr=(-H "${TARGET_HEADER[$t]}")
+                "${CLIENT[@]}" wrk -t1 -c"$c" -d"${DURATION}s" --latency "${hdr[@]}" \
+                    "http://127.0.0.1:${TARGET_PORT[$t]}$p${TARGET_QUERY[$t]:-}" >"$out" 2>&1
                 printf '%s' . >&2
             done
         done
@@ -368,7 +433,8 @@ for p in paths:
 print()
 print(f"Requests/s and p99 latency: median of {runs} run(s) of {duration}s; wrk -t1, "
       f"x direct = req/s relative to direct in the same run.")
-hdr = f"{'path':<7} {'c':>4}  {'target':<13} {'req/s':>8} {'p99':>9} {'x direct':>8} {'min..max req/s':>16}  errors"
+tw = max([13] + [len(t) for t in targets])
+hdr = f"{'path':<7} {'c':>4}  {'target':<{tw}} {'req/s':>8} {'p99':>9} {'x direct':>8} {'min..max req/s':>16}  errors"
 print(hdr); print("-" * len(hdr))
 for p in paths:
     for c in concs:
@@ -380,7 +446,7 @@ for p in paths:
             errs = []
             if x["err"]: errs.append(f"{x['err']} socket")
             if x["non2xx"]: errs.append(f"{x['non2xx']} non-2xx")
-            print(f"{p:<7} {c:>4}  {t:<13} {fmt_rps(x['rps']):>8} {fmt_ms(x['p99']):>9} {ratio:>8} {spread:>16}  {', '.join(errs) or '-'}")
+            print(f"{p:<7} {c:>4}  {t:<{tw}} {fmt_rps(x['rps']):>8} {fmt_ms(x['p99']):>9} {ratio:>8} {spread:>16}  {', '.join(errs) or '-'}")
     print()
 
 bad = False
@@ -388,14 +454,15 @@ if pairs:
     print("Head to head (req/s ratio, same run; > 1.00 means the first is faster):")
     cols = [f"{p} c={c}" for p in paths for c in concs]
     w = max(12, max(len(x) for x in cols))
-    print(f"{'':<28}" + "".join(f"{x:>{w+1}}" for x in cols))
+    lw = max([28] + [len(a + ' / ' + b) + 1 for a, b in pairs])
+    print(f"{'':<{lw}}" + "".join(f"{x:>{w+1}}" for x in cols))
     for a, b in pairs:
         row = []
         for p in paths:
             for c in concs:
                 ra, rb = cells[(p, c, a)]["rps"], cells[(p, c, b)]["rps"]
                 row.append(f"{ra/rb:.2f}" if ra and rb else "-")
-        print(f"{a + ' / ' + b:<28}" + "".join(f"{x:>{w+1}}" for x in row))
+        print(f"{a + ' / ' + b:<{lw}}" + "".join(f"{x:>{w+1}}" for x in row))
     print()
 
 if problems:
