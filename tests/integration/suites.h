@@ -6,7 +6,7 @@
 #include <check.h>
 
 Suite *cli_suite(void);
-Suite *http_proxy_suite(void); /* not in the runner until HTTP mode lands */
+Suite *http_proxy_suite(void);
 Suite *tcp_forward_suite(void);
 
 #endif
