@@ -604,6 +604,17 @@ harness_reap(void)
 	}
 }
 
+TCase *
+harness_tcase(const char *name, double timeout)
+{
+	TCase *tc = tcase_create(name);
+
+	tcase_add_checked_fixture(tc, NULL, harness_teardown);
+	tcase_add_unchecked_fixture(tc, NULL, harness_reap);
+	tcase_set_timeout(tc, harness_timeout(timeout));
+	return tc;
+}
+
 /* --- addresses and sockets --------------------------------------------- */
 
 static socklen_t

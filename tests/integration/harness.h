@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <check.h>
+
 #include "compiler.h"
 
 /*
@@ -108,6 +110,10 @@ void harness_teardown(void);
  * (fork mode): the unchecked teardown of every integration TCase.
  */
 void harness_reap(void);
+
+/* A TCase NAME with both teardowns above and a timeout of TIMEOUT seconds
+ * (scaled like harness_timeout()). */
+TCase *harness_tcase(const char *name, double timeout);
 
 /* MS scaled for the run: ten times longer under PORTY_VALGRIND=1. */
 int harness_ms(int ms);

@@ -563,25 +563,13 @@ START_TEST(test_cli_port_in_use)
 }
 END_TEST
 
-/* One TCase: every test gets the harness fixtures and TIMEOUT seconds. */
-static TCase *
-cli_tcase(const char *name, double timeout)
-{
-	TCase *tc = tcase_create(name);
-
-	tcase_add_checked_fixture(tc, NULL, harness_teardown);
-	tcase_add_unchecked_fixture(tc, NULL, harness_reap);
-	tcase_set_timeout(tc, harness_timeout(timeout));
-	return tc;
-}
-
 Suite *
 cli_suite(void)
 {
 	Suite *s = suite_create("cli");
 	TCase *tc;
 
-	tc = cli_tcase("commands", 30);
+	tc = harness_tcase("commands", 30);
 	tcase_add_loop_test(tc, test_cli_version, 0,
 			    (int)ARRAY_SIZE(cli_version_argv));
 	tcase_add_loop_test(tc, test_cli_help, 0,
@@ -592,14 +580,14 @@ cli_suite(void)
 	tcase_add_test(tc, test_cli_port_in_use);
 	suite_add_tcase(s, tc);
 
-	tc = cli_tcase("check", 30);
+	tc = harness_tcase("check", 30);
 	tcase_add_test(tc, test_cli_check_good);
 	tcase_add_test(tc, test_cli_check_bad_syntax);
 	tcase_add_test(tc, test_cli_check_five_errors);
 	tcase_add_test(tc, test_cli_start_bad_config);
 	suite_add_tcase(s, tc);
 
-	tc = cli_tcase("config_file", 30);
+	tc = harness_tcase("config_file", 30);
 	tcase_add_loop_test(tc, test_cli_config_forms, 0, 3);
 	tcase_add_loop_test(tc, test_cli_config_missing, 0,
 			    (int)ARRAY_SIZE(cli_missing_cmd));
@@ -608,12 +596,12 @@ cli_suite(void)
 			    (int)ARRAY_SIZE(cli_noconf_argv));
 	suite_add_tcase(s, tc);
 
-	tc = cli_tcase("flags", 30);
+	tc = harness_tcase("flags", 30);
 	tcase_add_test(tc, test_cli_flags_only);
 	tcase_add_test(tc, test_cli_listen_port_override);
 	suite_add_tcase(s, tc);
 
-	tc = cli_tcase("generate_config", 30);
+	tc = harness_tcase("generate_config", 30);
 	tcase_add_test(tc, test_cli_generate_config);
 	tcase_add_test(tc, test_cli_command_aliases);
 	suite_add_tcase(s, tc);

@@ -1877,29 +1877,17 @@ START_TEST(test_http_proxy_log_verbose_masks)
 }
 END_TEST
 
-/* One TCase: every test gets the harness teardown and TIMEOUT seconds. */
-static TCase *
-hp_tcase(const char *name, double timeout)
-{
-	TCase *tc = tcase_create(name);
-
-	tcase_add_checked_fixture(tc, NULL, harness_teardown);
-	tcase_add_unchecked_fixture(tc, NULL, harness_reap);
-	tcase_set_timeout(tc, harness_timeout(timeout));
-	return tc;
-}
-
 Suite *
 http_proxy_suite(void)
 {
 	Suite *s = suite_create("http_proxy");
 	TCase *tc;
 
-	tc = hp_tcase("harness", 30);
+	tc = harness_tcase("harness", 30);
 	tcase_add_test(tc, test_http_proxy_backend_direct);
 	suite_add_tcase(s, tc);
 
-	tc = hp_tcase("forward", 30);
+	tc = harness_tcase("forward", 30);
 	tcase_add_test(tc, test_http_proxy_get_round_trip);
 	tcase_add_test(tc, test_http_proxy_headers_preserved);
 	tcase_add_test(tc, test_http_proxy_target_byte_for_byte);
@@ -1910,7 +1898,7 @@ http_proxy_suite(void)
 	tcase_add_test(tc, test_http_proxy_forwarded_headers_off);
 	suite_add_tcase(s, tc);
 
-	tc = hp_tcase("routing", 30);
+	tc = harness_tcase("routing", 30);
 	tcase_add_test(tc, test_http_proxy_host_exact);
 	tcase_add_test(tc, test_http_proxy_host_longest_wildcard);
 	tcase_add_test(tc, test_http_proxy_no_route_404);
@@ -1929,7 +1917,7 @@ http_proxy_suite(void)
 	tcase_add_test(tc, test_http_proxy_http10);
 	suite_add_tcase(s, tc);
 
-	tc = hp_tcase("dynamic_allow", 30);
+	tc = harness_tcase("dynamic_allow", 30);
 	tcase_add_test(tc, test_http_proxy_allow_ip_cidr_ports);
 	tcase_add_test(tc, test_http_proxy_allow_names);
 	tcase_add_test(tc, test_http_proxy_allow_name_admits);
@@ -1938,7 +1926,7 @@ http_proxy_suite(void)
 	tcase_add_test(tc, test_http_proxy_loop_detected);
 	suite_add_tcase(s, tc);
 
-	tc = hp_tcase("bodies", 60);
+	tc = harness_tcase("bodies", 60);
 	tcase_add_test(tc, test_http_proxy_upload_content_length);
 	tcase_add_test(tc, test_http_proxy_upload_chunked);
 	tcase_add_test(tc, test_http_proxy_response_framings);
@@ -1948,7 +1936,7 @@ http_proxy_suite(void)
 	tcase_add_test(tc, test_http_proxy_interim_103);
 	suite_add_tcase(s, tc);
 
-	tc = hp_tcase("keepalive", 30);
+	tc = harness_tcase("keepalive", 30);
 	tcase_add_test(tc, test_http_proxy_keepalive_pool);
 	tcase_add_test(tc, test_http_proxy_pool_across_clients);
 	tcase_add_test(tc, test_http_proxy_pipelining);
@@ -1957,11 +1945,11 @@ http_proxy_suite(void)
 	tcase_add_test(tc, test_http_proxy_retry_dropped_pooled);
 	suite_add_tcase(s, tc);
 
-	tc = hp_tcase("upgrade", 30);
+	tc = harness_tcase("upgrade", 30);
 	tcase_add_test(tc, test_http_proxy_websocket);
 	suite_add_tcase(s, tc);
 
-	tc = hp_tcase("errors", 30);
+	tc = harness_tcase("errors", 30);
 	tcase_add_test(tc, test_http_proxy_backend_refused);
 	tcase_add_test(tc, test_http_proxy_backend_timeout);
 	tcase_add_test(tc, test_http_proxy_header_timeout);
@@ -1971,7 +1959,7 @@ http_proxy_suite(void)
 	tcase_add_test(tc, test_http_proxy_failure_after_response_started);
 	suite_add_tcase(s, tc);
 
-	tc = hp_tcase("smuggling", 30);
+	tc = harness_tcase("smuggling", 30);
 	tcase_add_loop_test(
 	    tc, test_http_proxy_smuggling, 0,
 	    (int)(sizeof(hp_smuggles) / sizeof(hp_smuggles[0])));
@@ -1980,7 +1968,7 @@ http_proxy_suite(void)
 	    (int)(sizeof(hp_chunked_te) / sizeof(hp_chunked_te[0])));
 	suite_add_tcase(s, tc);
 
-	tc = hp_tcase("log", 30);
+	tc = harness_tcase("log", 30);
 	tcase_add_test(tc, test_http_proxy_log_json);
 	tcase_add_test(tc, test_http_proxy_log_text);
 	tcase_add_test(tc, test_http_proxy_log_porty);

@@ -594,25 +594,13 @@ START_TEST(test_tcp_forward_json_log)
 }
 END_TEST
 
-/* One TCase: every test gets the harness teardown and TIMEOUT seconds. */
-static TCase *
-fwd_tcase(const char *name, double timeout)
-{
-	TCase *tc = tcase_create(name);
-
-	tcase_add_checked_fixture(tc, NULL, harness_teardown);
-	tcase_add_unchecked_fixture(tc, NULL, harness_reap);
-	tcase_set_timeout(tc, harness_timeout(timeout));
-	return tc;
-}
-
 Suite *
 tcp_forward_suite(void)
 {
 	Suite *s = suite_create("tcp_forward");
 	TCase *tc;
 
-	tc = fwd_tcase("relay", 60);
+	tc = harness_tcase("relay", 60);
 	tcase_add_test(tc, test_tcp_forward_round_trip);
 	tcase_add_test(tc, test_tcp_forward_upload_8mib);
 	tcase_add_test(tc, test_tcp_forward_download_8mib);
@@ -621,31 +609,31 @@ tcp_forward_suite(void)
 	tcase_add_test(tc, test_tcp_forward_concurrent);
 	suite_add_tcase(s, tc);
 
-	tc = fwd_tcase("limits", 30);
+	tc = harness_tcase("limits", 30);
 	tcase_add_test(tc, test_tcp_forward_max_connections);
 	suite_add_tcase(s, tc);
 
-	tc = fwd_tcase("upstream", 30);
+	tc = harness_tcase("upstream", 30);
 	tcase_add_test(tc, test_tcp_forward_refused);
 	tcase_add_test(tc, test_tcp_forward_retry_late_backend);
 	tcase_add_test(tc, test_tcp_forward_connect_timeout);
 	suite_add_tcase(s, tc);
 
-	tc = fwd_tcase("timeouts", 30);
+	tc = harness_tcase("timeouts", 30);
 	tcase_add_test(tc, test_tcp_forward_idle_timeout);
 	suite_add_tcase(s, tc);
 
-	tc = fwd_tcase("ipv6", 30);
+	tc = harness_tcase("ipv6", 30);
 	tcase_add_test(tc, test_tcp_forward_ipv6);
 	suite_add_tcase(s, tc);
 
-	tc = fwd_tcase("shutdown", 30);
+	tc = harness_tcase("shutdown", 30);
 	tcase_add_test(tc, test_tcp_forward_sigterm_drains);
 	tcase_add_test(tc, test_tcp_forward_shutdown_timeout);
 	tcase_add_test(tc, test_tcp_forward_second_sigterm);
 	suite_add_tcase(s, tc);
 
-	tc = fwd_tcase("log", 30);
+	tc = harness_tcase("log", 30);
 	tcase_add_test(tc, test_tcp_forward_json_log);
 	suite_add_tcase(s, tc);
 	return s;
