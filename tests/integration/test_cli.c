@@ -419,6 +419,55 @@ START_TEST(test_cli_flags_only)
 }
 END_TEST
 
+/* --pidfile, --log-file and --log-format take effect: the pid file holds
+ * a pid while porty runs and is gone after it stops, and the log file gets
+ * JSON lines instead of stderr. */
+START_TEST(test_cli_pidfile_log_file_format)
+{
+	struct harness *h = harness_new(__func__);
+	struct harness_backend *echo = harness_echo(h, AF_INET);
+	int port = harness_port(AF_INET);
+	const char *pidfile = harness_path(h, "porty.pid");
+	const char *logfile = harness_path(h, "porty.log");
+	const char *argv[] = {"start",
+			      "-l",
+			      "127.0.0.1",
+			      "-p",
+			      harness_fmt(h, "%d", port),
+			      "-P",
+			      harness_fmt(h, "%d", harness_backend_port(echo)),
+			      "--pidfile",
+			      pidfile,
+			      "--log-file=porty.log",
+			      "--log-format",
+			      "json",
+			      "-v",
+			      NULL};
+	struct harness_proc *p;
+	const char *text;
+	long pid;
+
+	p = harness_start(h, NULL, argv);
+	ck_assert_msg(harness_wait_port(p, port, harness_ms(10000)),
+		      "porty does not listen on %d", port);
+	text = harness_read(h, pidfile);
+	ck_assert_msg(text != NULL, "no pid file at %s", pidfile);
+	pid = strtol(text, NULL, 10);
+	ck_assert_msg(pid > 1, "pid file holds \"%s\"", text);
+	cli_round_trip(port, "with a log file");
+	harness_stop(p);
+	text = harness_read(h, logfile);
+	ck_assert_msg(text != NULL, "no log file");
+	ck_assert_msg(strstr(text, "\"route\":\"main\"") != NULL,
+		      "the log file lacks the main route's JSON line: %s",
+		      text);
+	ck_assert_msg(text[0] == '{', "log line is not JSON: %s", text);
+	ck_assert_msg(harness_read(h, pidfile) == NULL,
+		      "the pid file is still there after exit");
+	harness_free(h);
+}
+END_TEST
+
 /* --listen-port moves the main route of a file to another port. */
 START_TEST(test_cli_listen_port_override)
 {
@@ -599,6 +648,7 @@ cli_suite(void)
 	tc = harness_tcase("flags", 30);
 	tcase_add_test(tc, test_cli_flags_only);
 	tcase_add_test(tc, test_cli_listen_port_override);
+	tcase_add_test(tc, test_cli_pidfile_log_file_format);
 	suite_add_tcase(s, tc);
 
 	tc = harness_tcase("generate_config", 30);
