@@ -149,6 +149,20 @@ accesslog_open(const struct access_rec *r)
 	log_line_end(&l);
 }
 
+/* " tls=TLSv1.3 sni=NAME" for a TLS client (either part may be absent). */
+static void
+accesslog_tls_words(struct log_line *l, const struct access_rec *r)
+{
+	if (r->tls != NULL) {
+		log_line_adds(l, " tls=");
+		log_line_escapes(l, r->tls, LOG_ESC_WORD);
+	}
+	if (r->sni != NULL) {
+		log_line_adds(l, " sni=");
+		log_line_escapes(l, r->sni, LOG_ESC_WORD);
+	}
+}
+
 /* ✅ [route] 200 OK (12.3ms) in=123 out=4567, or ❌ [route] error (12.3ms). */
 static void
 accesslog_close_porty(struct log_line *l, const struct access_rec *r)
@@ -177,6 +191,7 @@ accesslog_close_porty(struct log_line *l, const struct access_rec *r)
 	if (r->error == NULL || r->bytes_in != 0 || r->bytes_out != 0)
 		log_line_printf(l, " in=%" PRIu64 " out=%" PRIu64, r->bytes_in,
 				r->bytes_out);
+	accesslog_tls_words(l, r);
 }
 
 /* TS route=NAME client=ADDR [method= path=] target= [status=] bytes... */
@@ -204,6 +219,7 @@ accesslog_close_text(struct log_line *l, const struct access_rec *r)
 	log_line_printf(
 	    l, " bytes_in=%" PRIu64 " bytes_out=%" PRIu64 " duration_ms=%.3f",
 	    r->bytes_in, r->bytes_out, accesslog_ms(r->duration_ms));
+	accesslog_tls_words(l, r);
 	if (r->error != NULL) {
 		log_line_adds(l, " error=\"");
 		log_line_escapes(l, r->error, LOG_ESC_QUOTED);
@@ -249,6 +265,14 @@ accesslog_close_json(struct log_line *l, const struct access_rec *r)
 			",\"duration_ms\":%.3f",
 			r->bytes_in, r->bytes_out,
 			accesslog_ms(r->duration_ms));
+	if (r->tls != NULL) {
+		log_line_adds(l, ",\"tls\":");
+		log_line_json_str(l, r->tls);
+	}
+	if (r->sni != NULL) {
+		log_line_adds(l, ",\"sni\":");
+		log_line_json_str(l, r->sni);
+	}
 	if (r->error != NULL) {
 		log_line_adds(l, ",\"error\":");
 		log_line_json_str(l, r->error);

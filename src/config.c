@@ -15,6 +15,7 @@
 #include "compiler.h"
 #include "parse.h"
 #include "router.h"
+#include "tls.h"
 #include "toml.h"
 
 enum cfg_type {
@@ -172,26 +173,26 @@ static const struct cfg_key cfg_keys[] = {
 	{.key = "forwarded_headers", .type = CFG_BOOL, .scope = CFG_ROUTE,
 	    .def = "true", .top_off = NO_OFF, .route_off = RT(forwarded_headers),
 	    .help = "HTTP: add X-Forwarded-For, X-Forwarded-Proto and X-Forwarded-Host."},
-	{.key = "tls_cert", .type = CFG_LATER, .scope = CFG_ROUTE,
-	    .top_off = NO_OFF, .route_off = NO_OFF,
+	{.key = "tls_cert", .type = CFG_STR, .scope = CFG_ROUTE,
+	    .top_off = NO_OFF, .route_off = RT(tls_cert),
 	    .help = "Certificate chain (PEM) to terminate TLS on this listener."},
-	{.key = "tls_key", .type = CFG_LATER, .scope = CFG_ROUTE,
-	    .top_off = NO_OFF, .route_off = NO_OFF,
+	{.key = "tls_key", .type = CFG_STR, .scope = CFG_ROUTE,
+	    .top_off = NO_OFF, .route_off = RT(tls_key),
 	    .help = "Private key (PEM) of tls_cert."},
-	{.key = "target_tls", .type = CFG_LATER, .scope = CFG_ROUTE,
-	    .top_off = NO_OFF, .route_off = NO_OFF,
+	{.key = "target_tls", .type = CFG_BOOL, .scope = CFG_ROUTE,
+	    .def = "false", .top_off = NO_OFF, .route_off = RT(target_tls),
 	    .help = "Speak TLS to the backend."},
-	{.key = "target_tls_verify", .type = CFG_LATER, .scope = CFG_ROUTE,
-	    .top_off = NO_OFF, .route_off = NO_OFF,
+	{.key = "target_tls_verify", .type = CFG_BOOL, .scope = CFG_ROUTE,
+	    .def = "true", .top_off = NO_OFF, .route_off = RT(target_tls_verify),
 	    .help = "Verify the backend's certificate."},
-	{.key = "target_sni", .type = CFG_LATER, .scope = CFG_ROUTE,
-	    .top_off = NO_OFF, .route_off = NO_OFF,
+	{.key = "target_sni", .type = CFG_STR, .scope = CFG_ROUTE,
+	    .top_off = NO_OFF, .route_off = RT(target_sni),
 	    .help = "Server name sent to a TLS backend."},
-	{.key = "tls_ca", .type = CFG_LATER, .scope = CFG_ROUTE,
-	    .top_off = NO_OFF, .route_off = NO_OFF,
+	{.key = "tls_ca", .type = CFG_STR, .scope = CFG_ROUTE,
+	    .top_off = NO_OFF, .route_off = RT(tls_ca),
 	    .help = "CA bundle for verifying TLS backends."},
-	{.key = "sni", .type = CFG_LATER, .scope = CFG_ROUTE,
-	    .top_off = NO_OFF, .route_off = NO_OFF,
+	{.key = "sni", .type = CFG_STRLIST, .scope = CFG_ROUTE,
+	    .top_off = NO_OFF, .route_off = RT(sni),
 	    .help = "TCP: pick this route by the TLS ClientHello's server name."},
 	{.key = "proxy_protocol", .type = CFG_LATER, .scope = CFG_ROUTE,
 	    .top_off = NO_OFF, .route_off = NO_OFF,
@@ -609,6 +610,11 @@ route_free_fields(struct route *r)
 	free(r->target_addr);
 	strlist_free(&r->host);
 	strlist_free(&r->dynamic_allow);
+	free(r->tls_cert);
+	free(r->tls_key);
+	free(r->target_sni);
+	free(r->tls_ca);
+	strlist_free(&r->sni);
 }
 
 /* Initialise R from the top-level values and the route defaults. */
@@ -979,6 +985,95 @@ check_patterns(struct loader *ld, size_t i)
 	}
 }
 
+/*
+ * A relative tls path is taken from the config file's directory, so that
+ * `porty check` and a --daemon (which changes to /) read the same file.
+ */
+static void
+tls_path(const struct loader *ld, char **path)
+{
+	const char *slash = strrchr(ld->name, '/');
+	char *full;
+	size_t dlen;
+
+	if (*path == NULL || (*path)[0] == '/' || slash == NULL)
+		return;
+	dlen = (size_t)(slash - ld->name) + 1;
+	full = malloc(dlen + strlen(*path) + 1);
+	if (full == NULL)
+		return;
+	memcpy(full, ld->name, dlen);
+	strcpy(full + dlen, *path);
+	free(*path);
+	*path = full;
+}
+
+/* An error about KEY of route I, at KEY's position (or the route's). */
+static void
+route_key_error(struct loader *ld, size_t i, const char *key, const char *why)
+{
+	char path[160];
+	struct pos at = route_pos(ld, i, key);
+
+	route_path(ld, i, key, path, sizeof(path));
+	loader_error(ld, at.line, at.col, "%s: %s", path, why);
+}
+
+/*
+ * The TLS keys of route I: tls_cert and tls_key come together and match
+ * (loaded now, so `porty check` finds a wrong file), tls_ca loads, the
+ * backend keys need target_tls on a tcp route (an http route also uses
+ * them for porty_scheme=https), and sni is for tcp routes that pass TLS
+ * through untouched.
+ */
+static void
+check_tls(struct loader *ld, size_t i)
+{
+	struct route *r = &ld->cfg->routes[i];
+	static const char *const backend_keys[] = {"target_tls_verify",
+	    "target_sni", "tls_ca"};
+	char why[300];
+	size_t j;
+
+	if (r->tls_cert != NULL && r->tls_key == NULL) {
+		report_missing(ld, i, "tls_key", "tls_cert is set");
+	} else if (r->tls_cert == NULL && r->tls_key != NULL) {
+		report_missing(ld, i, "tls_cert", "tls_key is set");
+	} else if (r->tls_cert != NULL) {
+		tls_path(ld, &r->tls_cert);
+		tls_path(ld, &r->tls_key);
+		if (tls_check_pair(r->tls_cert, r->tls_key, why,
+		    sizeof(why)) == -1)
+			route_key_error(ld, i, "tls_cert", why);
+	}
+	if (r->tls_ca != NULL) {
+		tls_path(ld, &r->tls_ca);
+		if (tls_check_ca(r->tls_ca, why, sizeof(why)) == -1)
+			route_key_error(ld, i, "tls_ca", why);
+	}
+	if (r->mode == ROUTE_MODE_TCP && !r->target_tls)
+		for (j = 0; j < ARRAY_SIZE(backend_keys); j++)
+			if (route_key(ld, i, backend_keys[j]) != NULL)
+				route_key_error(ld, i, backend_keys[j],
+				    "applies only with target_tls = true on a "
+				    "tcp route");
+	if (r->sni.n == 0)
+		return;
+	if (r->mode == ROUTE_MODE_HTTP) {
+		route_key_error(ld, i, "sni",
+		    "applies to tcp routes only (http routes choose by host)");
+		return;
+	}
+	if (r->tls_cert != NULL)
+		route_key_error(ld, i, "sni",
+		    "cannot be combined with tls_cert (sni routes pass TLS "
+		    "through without terminating it)");
+	for (j = 0; j < r->sni.n; j++)
+		if (router_host_pattern_check(r->sni.v[j], why,
+		    sizeof(why)) == -1)
+			route_key_error(ld, i, "sni", why);
+}
+
 static void
 check_pairs(struct loader *ld, size_t i, size_t j)
 {
@@ -1000,20 +1095,29 @@ check_pairs(struct loader *ld, size_t i, size_t j)
 		return;
 	route_path(ld, j, "listen_port", path, sizeof(path));
 	at = route_pos(ld, j, "listen_port");
-	if (a->mode == ROUTE_MODE_HTTP && b->mode == ROUTE_MODE_HTTP) {
+	if (a->mode == b->mode &&
+	    (a->mode == ROUTE_MODE_HTTP || (a->sni.n > 0 && b->sni.n > 0))) {
 		if (strcasecmp(a->listen_addr, b->listen_addr) != 0)
 			loader_error(ld, at.line, at.col,
 			    "%s: listener %s:%u overlaps %s:%u of route \"%s\" "
-			    "(http routes sharing a port must use the same listen_addr)",
+			    "(%s routes sharing a port must use the same listen_addr)",
 			    path, b->listen_addr, b->listen_port, a->listen_addr,
-			    a->listen_port, a->name != NULL ? a->name : "?");
+			    a->listen_port, a->name != NULL ? a->name : "?",
+			    config_mode_name(a->mode));
+		else if ((a->tls_cert == NULL) != (b->tls_cert == NULL))
+			loader_error(ld, at.line, at.col,
+			    "%s: listener %s:%u is shared with route \"%s\" "
+			    "but only one of them has tls_cert (a shared "
+			    "listener terminates TLS for every route or none)",
+			    path, b->listen_addr, b->listen_port,
+			    a->name != NULL ? a->name : "?");
 		return;
 	}
 	loader_error(ld, at.line, at.col,
 	    "%s: listener %s:%u is already used by route \"%s\" (%s)", path,
 	    b->listen_addr, b->listen_port, a->name != NULL ? a->name : "?",
 	    a->mode == ROUTE_MODE_TCP && b->mode == ROUTE_MODE_TCP ?
-		"two tcp routes cannot share an address:port" :
+		"two tcp routes share an address:port only if every one has sni" :
 		"a tcp and an http route cannot share an address:port");
 }
 
@@ -1026,6 +1130,7 @@ check_all(struct loader *ld)
 	for (i = 0; i < cfg->nroutes; i++) {
 		check_route(ld, i);
 		check_patterns(ld, i);
+		check_tls(ld, i);
 		if (cfg->routes[i].enabled)
 			enabled++;
 		for (j = 0; j < i; j++)

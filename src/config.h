@@ -40,6 +40,13 @@ struct route {
 	struct strlist dynamic_allow;
 	bool preserve_host;
 	bool forwarded_headers;
+	char *tls_cert;              /* owned; NULL: no TLS termination */
+	char *tls_key;               /* owned; set exactly when tls_cert is */
+	bool target_tls;             /* speak TLS to the configured target */
+	bool target_tls_verify;      /* verify the backend's certificate */
+	char *target_sni;            /* owned; NULL: the target host name */
+	char *tls_ca;                /* owned; NULL: the system store */
+	struct strlist sni;          /* tcp: ClientHello names this route takes */
 };
 
 struct config {

@@ -13,15 +13,19 @@
 #include "accesslog.h"
 #include "config.h"
 #include "log.h"
+#include "tls.h"
+#include "upstream.h"
 
 #define BIT(s) (1u << (s))
 
 /* For each state, the states it may move to (STYLE 3.4); any may close. */
 static const unsigned conn_next[] = {
-    [CONN_ACCEPTED] = BIT(CONN_TLS_ACCEPT) | BIT(CONN_HTTP_HEAD) |
-		      BIT(CONN_CONNECTING) | BIT(CONN_CLOSED),
+    [CONN_ACCEPTED] = BIT(CONN_TLS_ACCEPT) | BIT(CONN_TLS_PEEK) |
+		      BIT(CONN_HTTP_HEAD) | BIT(CONN_CONNECTING) |
+		      BIT(CONN_CLOSED),
     [CONN_TLS_ACCEPT] =
 	BIT(CONN_HTTP_HEAD) | BIT(CONN_CONNECTING) | BIT(CONN_CLOSED),
+    [CONN_TLS_PEEK] = BIT(CONN_CONNECTING) | BIT(CONN_CLOSED),
     [CONN_HTTP_HEAD] =
 	BIT(CONN_CONNECTING) | BIT(CONN_RELAYING) | BIT(CONN_CLOSED),
     [CONN_CONNECTING] =
@@ -35,7 +39,7 @@ static const unsigned conn_next[] = {
 
 static const char *const conn_state_names[] = {
     [CONN_ACCEPTED] = "accepted",       [CONN_TLS_ACCEPT] = "tls-accept",
-    [CONN_HTTP_HEAD] = "http-head",     [CONN_CONNECTING] = "connecting",
+    [CONN_TLS_PEEK] = "tls-peek",       [CONN_HTTP_HEAD] = "http-head",     [CONN_CONNECTING] = "connecting",
     [CONN_TLS_CONNECT] = "tls-connect", [CONN_RELAYING] = "relaying",
     [CONN_DRAINING] = "draining",       [CONN_CLOSED] = "closed",
 };
@@ -125,20 +129,32 @@ conn_half_init(struct conn *c, struct half *h)
 static void
 conn_access_rec(const struct conn *c, struct access_rec *rec, char *client)
 {
+	const struct transport *t = &c->side[CONN_CLIENT].tp;
+
 	memset(rec, 0, sizeof(*rec));
 	addr_format(&c->peer, client, ADDR_TEXT_MAX);
-	rec->route = c->owner->route->name;
+	rec->route = c->route->name;
 	rec->client = client;
-	rec->target = c->owner->target;
+	rec->target = c->up != NULL ? c->up->name : c->owner->target;
 	rec->bytes_in = c->bytes_in;
 	rec->bytes_out = c->bytes_out;
+	rec->tls = tls_version(t);
+	rec->sni = rec->tls != NULL ? tls_servername(t) : c->sni;
+}
+
+void
+conn_log_open(struct conn *c)
+{
+	char client[ADDR_TEXT_MAX];
+	struct access_rec rec;
+
+	conn_access_rec(c, &rec, client);
+	accesslog_open(&rec);
 }
 
 struct conn *
 conn_new(struct conn_owner *o, int fd, const struct addr *peer)
 {
-	char client[ADDR_TEXT_MAX];
-	struct access_rec rec;
 	struct conn *c;
 
 	c = calloc(1, o->conn_size > sizeof(*c) ? o->conn_size : sizeof(*c));
@@ -162,10 +178,9 @@ conn_new(struct conn_owner *o, int fd, const struct addr *peer)
 	o->conns = c;
 	o->nconns++;
 
-	if (o->log) {
-		conn_access_rec(c, &rec, client);
-		accesslog_open(&rec);
-	}
+	c->log = o->log;
+	if (c->log)
+		conn_log_open(c);
 	return c;
 }
 
@@ -188,10 +203,10 @@ conn_log_end(const struct conn *c, enum conn_end end, const char *why)
 	struct access_rec rec;
 	ev_tstamp now;
 
-	if (!o->log && end != CONN_END_ERROR)
+	if (!c->log && end != CONN_END_ERROR)
 		return;
 	now = ev_now(o->loop);
-	if (o->log) {
+	if (c->log) {
 		conn_access_rec(c, &rec, client);
 		rec.duration_ms = (now - c->start) * 1000.0;
 		rec.error = why;
@@ -212,6 +227,8 @@ conn_close(struct conn *c, enum conn_end end, const char *why)
 	int i;
 
 	conn_set_state(c, CONN_CLOSED);
+	/* Logged first: the TLS version and server name live in the SSL. */
+	conn_log_end(c, end, why);
 	ev_timer_stop(loop, &c->timer);
 	for (i = 0; i < 2; i++) {
 		conn_detach(c, (enum conn_side)i);
@@ -221,7 +238,6 @@ conn_close(struct conn *c, enum conn_end end, const char *why)
 			c->side[i].pipe = NULL;
 		}
 	}
-	conn_log_end(c, end, why);
 	if (o->finish != NULL)
 		o->finish(c);
 

@@ -16,6 +16,7 @@
 struct conn;
 struct conn_owner;
 struct route;
+struct tls_server;
 struct upstream;
 
 /*
@@ -23,8 +24,8 @@ struct upstream;
  * belong to later modes and are in the table already so that the order
  * of the life cycle is written down in one place:
  *
- *   ACCEPTED -> [TLS_ACCEPT] -> [HTTP_HEAD] -> CONNECTING -> [TLS_CONNECT]
- *            -> RELAYING -> DRAINING -> CLOSED
+ *   ACCEPTED -> [TLS_ACCEPT | TLS_PEEK] -> [HTTP_HEAD] -> CONNECTING
+ *            -> [TLS_CONNECT] -> RELAYING -> DRAINING -> CLOSED
  *
  * and any state may go to CLOSED. HTTP mode loops: a request's exchange
  * (RELAYING) goes back to HTTP_HEAD for the next request, and a request
@@ -35,6 +36,7 @@ struct upstream;
 enum conn_state {
 	CONN_ACCEPTED = 0, /* allocated; nothing started yet */
 	CONN_TLS_ACCEPT,   /* TLS handshake with the client */
+	CONN_TLS_PEEK,     /* reading the ClientHello to pick the route */
 	CONN_HTTP_HEAD,    /* reading a request head */
 	CONN_CONNECTING,   /* upstream connect, or the wait before a retry */
 	CONN_TLS_CONNECT,  /* TLS handshake with the upstream */
@@ -84,6 +86,9 @@ struct conn_owner {
 	const char *target;              /* borrowed: "host:port" for logs */
 	bool log;                        /* access-log each connection */
 	conn_fn *start;                  /* a new conn (TCP: connect) */
+	struct tls_server *tls; /* borrowed: terminate TLS first, or NULL */
+	conn_fn *tls_next;      /* after the client's handshake (the mode's
+				   start; start itself is tls_accept) */
 	conn_fn *connected;              /* upstream is up (TCP: relay_start) */
 	conn_closed_fn *closed;          /* after each close; may be NULL */
 	/* connecting failed for good (WHY says how); NULL: conn_close() */
@@ -109,6 +114,10 @@ struct half {
 	unsigned eof : 1;      /* this side's stream ended (or broke) */
 	unsigned shut_wr : 1;  /* nothing more will be written to this side */
 	unsigned bulk : 1;     /* private to relay.c: a full last read */
+	unsigned rd_ww : 1;    /* private to relay.c: reading this side waits
+				  for it to be writable (TLS) */
+	unsigned wr_wr : 1;    /* private to relay.c: writing to this side
+				  waits for it to be readable (TLS) */
 };
 
 /*
@@ -136,6 +145,10 @@ struct conn {
 	uint16_t up_attempt; /* private to upstream.c: attempts started */
 	uint8_t up_addr;     /* private to upstream.c: address index */
 	uint8_t up_backoff;  /* private to upstream.c: in a backoff */
+	bool log;            /* access-log it: owner->log, unless the route
+				is known only later (SNI routing) */
+	const char *sni;     /* borrowed: the ClientHello's server name of a
+				TLS passthrough (SNI routing), for the log */
 	struct addr peer;    /* the client's address */
 };
 
@@ -157,6 +170,12 @@ void conn_attach(struct conn *c, enum conn_side s, int fd,
 
 /* Close side S's transport (the conn stays; used between connect attempts). */
 void conn_detach(struct conn *c, enum conn_side s);
+
+/*
+ * Log that C began (porty format's opening block), once its route and
+ * target are known: conn_new() does it unless the owner defers it.
+ */
+void conn_log_open(struct conn *c);
 
 /* Move C to state TO; asserts that the transition is in the table. */
 void conn_set_state(struct conn *c, enum conn_state to);

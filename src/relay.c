@@ -65,25 +65,11 @@ relay_break(struct conn *c, enum conn_side s, bool write, int err)
 	}
 }
 
-/*
- * Arm the watchers of direction FROM -> other as STYLE 3.5 says, and pass
- * on FROM's end of stream once nothing of it is left to write.
- */
+/* Pass on FROM's end of stream once nothing of it is left to write. */
 static void
-relay_settle(struct conn *c, enum conn_side from)
+relay_pass_eof(struct conn *c, enum conn_side from)
 {
 	struct half *src = &c->side[from], *dst = &c->side[conn_other(from)];
-	struct ev_loop *loop = c->owner->loop;
-
-	if (relay_pending(src))
-		ev_io_start(loop, &dst->wr);
-	else
-		ev_io_stop(loop, &dst->wr);
-
-	if (!src->eof && !dst->shut_wr && !relay_full(src, c->owner->pool))
-		ev_io_start(loop, &src->rd);
-	else
-		ev_io_stop(loop, &src->rd);
 
 	if (src->eof && !relay_pending(src) && !dst->shut_wr) {
 		dst->shut_wr = 1;
@@ -92,6 +78,35 @@ relay_settle(struct conn *c, enum conn_side from)
 		if (c->state == CONN_RELAYING)
 			conn_set_state(c, CONN_DRAINING);
 	}
+}
+
+/*
+ * Arm side S's two watchers as STYLE 3.5 says, for both directions that
+ * use S: S is read while it has not ended, the peer takes more and S's
+ * buffer has room; S is written while bytes wait for it. A TLS transport
+ * may turn those around (a read that needs S writable, a write that needs
+ * it readable: rd_ww, wr_wr), and may hold bytes already taken off the
+ * socket, for which no readiness event would come: those are fed.
+ */
+static void
+relay_arm(struct conn *c, enum conn_side s)
+{
+	struct half *h = &c->side[s], *peer = &c->side[conn_other(s)];
+	struct ev_loop *loop = c->owner->loop;
+	bool read = !h->eof && !peer->shut_wr && !relay_full(h, c->owner->pool);
+	bool write = relay_pending(peer);
+
+	if ((read && !h->rd_ww) || (write && h->wr_wr))
+		ev_io_start(loop, &h->rd);
+	else
+		ev_io_stop(loop, &h->rd);
+	if ((write && !h->wr_wr) || (read && h->rd_ww))
+		ev_io_start(loop, &h->wr);
+	else
+		ev_io_stop(loop, &h->wr);
+	if (read && !h->rd_ww && h->tp.ops->pending != NULL &&
+	    h->tp.ops->pending(&h->tp))
+		ev_feed_event(loop, &h->rd, EV_READ);
 }
 
 /* Both directions are done: close, naming the I/O failure if there was one. */
@@ -132,8 +147,12 @@ relay_want_splice(struct conn *c, struct half *src, const struct half *dst)
 	return src->pipe != NULL;
 }
 
-void
-relay_pump(struct conn *c, enum conn_side from)
+/*
+ * Move bytes from side FROM to the other side (relay_pump() without the
+ * settling): write first, then read, until one of them has to wait.
+ */
+static void
+relay_move(struct conn *c, enum conn_side from)
 {
 	struct half *src = &c->side[from], *dst = &c->side[conn_other(from)];
 	struct buf_pool *pool = c->owner->pool;
@@ -154,6 +173,8 @@ relay_pump(struct conn *c, enum conn_side from)
 				if (from == CONN_UPSTREAM)
 					c->bytes_out += n;
 			}
+			dst->wr_wr = rc == IO_AGAIN &&
+				      (dst->tp.want & TRANSPORT_WANT_READ) != 0;
 			if (rc == IO_AGAIN) {
 				dst_full = true;
 			} else if (rc == IO_ERROR) {
@@ -181,6 +202,8 @@ relay_pump(struct conn *c, enum conn_side from)
 			 */
 			src_dry = buf_tail_room(&src->in, pool) > 0;
 		}
+		src->rd_ww = rc == IO_AGAIN &&
+			     (src->tp.want & TRANSPORT_WANT_WRITE) != 0;
 		if (rc == IO_OK) {
 			moved = true;
 			if (from == CONN_CLIENT)
@@ -201,34 +224,76 @@ relay_pump(struct conn *c, enum conn_side from)
 	}
 	if (moved)
 		c->active = ev_now(c->owner->loop);
-	/* A broken side changes the other direction too: settle both. */
-	relay_settle(c, from);
-	relay_settle(c, conn_other(from));
-	if (c->side[CONN_CLIENT].shut_wr && c->side[CONN_UPSTREAM].shut_wr)
-		relay_end(c);
 }
 
+/*
+ * After moving bytes: pass on ends of stream, arm both sides (a broken
+ * side changes the other direction too), and close when both directions
+ * are shut. May close C.
+ */
+static void
+relay_settle(struct conn *c)
+{
+	relay_pass_eof(c, CONN_CLIENT);
+	relay_pass_eof(c, CONN_UPSTREAM);
+	if (c->side[CONN_CLIENT].shut_wr && c->side[CONN_UPSTREAM].shut_wr) {
+		relay_end(c);
+		return;
+	}
+	relay_arm(c, CONN_CLIENT);
+	relay_arm(c, CONN_UPSTREAM);
+}
+
+void
+relay_pump(struct conn *c, enum conn_side from)
+{
+	relay_move(c, from);
+	relay_settle(c);
+}
+
+/* The side whose watcher W (one of its rd, wr) is. */
+static enum conn_side
+relay_side_of(const struct conn *c, const struct half *h)
+{
+	return h == &c->side[CONN_CLIENT] ? CONN_CLIENT : CONN_UPSTREAM;
+}
+
+/*
+ * Side S is readable: read it, and retry a write to it that waited for
+ * readability (TLS).
+ */
 static void
 relay_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct conn *c = w->data;
 	struct half *h = container_of(w, struct half, rd);
+	enum conn_side s = relay_side_of(c, h);
 
 	(void)loop;
 	(void)revents;
-	relay_pump(c, h == &c->side[CONN_CLIENT] ? CONN_CLIENT : CONN_UPSTREAM);
+	if (h->wr_wr)
+		relay_move(c, conn_other(s));
+	relay_move(c, s);
+	relay_settle(c);
 }
 
-/* The write watcher of side S serves the direction that writes to S. */
+/*
+ * Side S is writable: the direction that writes to S goes on, and a read
+ * of S that waited for writability (TLS) is retried.
+ */
 static void
 relay_write_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct conn *c = w->data;
 	struct half *h = container_of(w, struct half, wr);
+	enum conn_side s = relay_side_of(c, h);
 
 	(void)loop;
 	(void)revents;
-	relay_pump(c, h == &c->side[CONN_CLIENT] ? CONN_UPSTREAM : CONN_CLIENT);
+	relay_move(c, conn_other(s));
+	if (h->rd_ww)
+		relay_move(c, s);
+	relay_settle(c);
 }
 
 /*
@@ -265,6 +330,8 @@ relay_start(struct conn *c)
 	for (i = 0; i < 2; i++) {
 		ev_set_cb(&c->side[i].rd, relay_read_cb);
 		ev_set_cb(&c->side[i].wr, relay_write_cb);
+		c->side[i].rd_ww = 0;
+		c->side[i].wr_wr = 0;
 	}
 	c->active = ev_now(loop);
 	conn_timer(c, (ev_tstamp)c->route->idle_timeout_s,

@@ -22,7 +22,9 @@
 #include "log.h"
 #include "relay.h"
 #include "resolve.h"
+#include "sni_route.h"
 #include "sock.h"
+#include "tls.h"
 #include "upstream.h"
 
 /* Addresses one listen_addr may bind ("localhost": ::1 and 127.0.0.1). */
@@ -62,6 +64,11 @@ struct server {
 	size_t nhttp;
 	struct addr *self; /* owned: every listening address (HTTP's 508) */
 	struct resolver *resolver; /* owned: HTTP's dynamic names, or NULL */
+	struct sni_listener **sni; /* owned: one per shared tcp sni listener */
+	size_t nsni;
+	struct tls_server **tls; /* owned: one per TLS-terminating listener */
+	size_t ntls;
+	struct tls_clients *tlsc; /* owned: tcp routes' target_tls contexts */
 	size_t nself;
 	ev_timer stop_timer;        /* shutdown_timeout_seconds */
 	bool stopping;
@@ -160,6 +167,26 @@ server_fd_budget(struct server *srv)
 						     : SERVER_SPARE_PIPES);
 }
 
+/*
+ * Make O terminate TLS for its N ROUTES (the first one's certificate is
+ * the default, SNI picks the others).
+ */
+static int
+server_tls(struct server *srv, struct conn_owner *o,
+	   const struct route *const *routes, size_t n, char *err,
+	   size_t errlen)
+{
+	struct tls_server *ts;
+
+	ts = tls_server_new(routes, n, srv->cfg->header_timeout_s, err,
+			    errlen);
+	if (ts == NULL)
+		return -1;
+	srv->tls[srv->ntls++] = ts;
+	tls_owner(o, ts);
+	return 0;
+}
+
 /* Resolve, bind and register route R (enabled, tcp) as listener number I. */
 static int
 server_add_route(struct server *srv, const struct route *r, size_t i,
@@ -187,6 +214,16 @@ server_add_route(struct server *srv, const struct route *r, size_t i,
 		snprintf(err, errlen, "route %s: target_addr %s", r->name, why);
 		return -1;
 	}
+	if (r->target_tls) {
+		srv->upstreams[i].tls = tls_clients_get(
+		    srv->tlsc, r->target_tls_verify, r->tls_ca, why, sizeof(why));
+		if (srv->upstreams[i].tls == NULL) {
+			snprintf(err, errlen, "route %s: %s", r->name, why);
+			return -1;
+		}
+		srv->upstreams[i].sni =
+		    r->target_sni != NULL ? r->target_sni : r->target_addr;
+	}
 	memcpy(&srv->self[srv->nself], addrs, n * sizeof(addrs[0]));
 	srv->nself += n;
 	memset(&owner, 0, sizeof(owner));
@@ -199,6 +236,9 @@ server_add_route(struct server *srv, const struct route *r, size_t i,
 	owner.log = srv->cfg->log_requests && r->log_level != LOG_LEVEL_NONE;
 	owner.start = upstream_connect;
 	owner.connected = relay_start;
+	if (r->tls_cert != NULL && server_tls(srv, &owner, &r, 1, err,
+					      errlen) == -1)
+		return -1;
 	if (listener_add(&srv->group, &owner, addrs, n, backlog, why,
 			 sizeof(why)) == -1) {
 		snprintf(err, errlen, "route %s: %s", r->name, why);
@@ -258,9 +298,10 @@ server_add_http(struct server *srv, size_t i, int backlog, char *err,
 		return -1;
 	}
 	hl = http_listener_new(cfg, group, n, err, errlen);
-	free(group);
-	if (hl == NULL)
+	if (hl == NULL) {
+		free(group);
 		return -1;
+	}
 	srv->http[srv->nhttp++] = hl;
 	memcpy(&srv->self[srv->nself], addrs, na * sizeof(addrs[0]));
 	srv->nself += na;
@@ -269,6 +310,76 @@ server_add_http(struct server *srv, size_t i, int backlog, char *err,
 	owner.pool = server_pool(srv, (size_t)r->buffer_size_kb * 1024);
 	owner.pipes = &srv->pipes;
 	http_listener_owner(hl, &owner);
+	if (r->tls_cert != NULL && server_tls(srv, &owner, group, n, err,
+					      errlen) == -1) {
+		free(group);
+		return -1;
+	}
+	free(group);
+	if (listener_add(&srv->group, &owner, addrs, na, backlog, why,
+			 sizeof(why)) == -1) {
+		snprintf(err, errlen, "route %s: %s", r->name, why);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Bind the listener of the enabled tcp route number I that has `sni`, with
+ * every later one on the same address and port (unless an earlier route
+ * did it already): one listener, routes chosen by the ClientHello.
+ */
+static int
+server_add_sni(struct server *srv, size_t i, int backlog, char *err,
+	       size_t errlen)
+{
+	const struct config *cfg = srv->cfg;
+	const struct route *r = &cfg->routes[i], **group;
+	struct addr addrs[SERVER_MAX_LISTEN_ADDRS];
+	struct sni_listener *sl;
+	struct conn_owner owner;
+	char why[256];
+	size_t j, n = 0, na;
+
+	for (j = 0; j < cfg->nroutes; j++) {
+		const struct route *q = &cfg->routes[j];
+
+		if (q->enabled && q->mode == ROUTE_MODE_TCP && q->sni.n > 0 &&
+		    server_same_listener(q, r)) {
+			if (j < i)
+				return 0; /* bound with route j */
+			break;
+		}
+	}
+	group = calloc(cfg->nroutes, sizeof(*group));
+	if (group == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	for (j = i; j < cfg->nroutes; j++) {
+		const struct route *q = &cfg->routes[j];
+
+		if (q->enabled && q->mode == ROUTE_MODE_TCP && q->sni.n > 0 &&
+		    server_same_listener(q, r))
+			group[n++] = q;
+	}
+	sl = sni_listener_new(cfg, group, n, err, errlen);
+	free(group);
+	if (sl == NULL)
+		return -1;
+	srv->sni[srv->nsni++] = sl;
+	if (addr_resolve(r->listen_addr, r->listen_port, true, addrs,
+			 SERVER_MAX_LISTEN_ADDRS, &na, why, sizeof(why)) == -1) {
+		snprintf(err, errlen, "route %s: listen_addr %s", r->name, why);
+		return -1;
+	}
+	memcpy(&srv->self[srv->nself], addrs, na * sizeof(addrs[0]));
+	srv->nself += na;
+	memset(&owner, 0, sizeof(owner));
+	owner.loop = srv->loop;
+	owner.pool = server_pool(srv, (size_t)r->buffer_size_kb * 1024);
+	owner.pipes = &srv->pipes;
+	sni_listener_owner(sl, &owner);
 	if (listener_add(&srv->group, &owner, addrs, na, backlog, why,
 			 sizeof(why)) == -1) {
 		snprintf(err, errlen, "route %s: %s", r->name, why);
@@ -339,8 +450,12 @@ server_start(struct ev_loop *loop, const struct config *cfg, char *err,
 	srv->http = calloc(cfg->nroutes, sizeof(*srv->http));
 	srv->self = calloc(cfg->nroutes * SERVER_MAX_LISTEN_ADDRS,
 			   sizeof(*srv->self));
+	srv->sni = calloc(cfg->nroutes, sizeof(*srv->sni));
+	srv->tls = calloc(cfg->nroutes, sizeof(*srv->tls));
+	srv->tlsc = tls_clients_new();
 	if (srv->upstreams == NULL || srv->pools == NULL || srv->http == NULL ||
-	    srv->self == NULL)
+	    srv->self == NULL || srv->sni == NULL || srv->tls == NULL ||
+	    srv->tlsc == NULL)
 		goto nomem;
 
 	server_raise_nofile();
@@ -350,6 +465,11 @@ server_start(struct ev_loop *loop, const struct config *cfg, char *err,
 			continue;
 		if (cfg->routes[i].mode == ROUTE_MODE_HTTP) {
 			if (server_add_http(srv, i, backlog, err, errlen) == -1)
+				goto fail;
+			continue;
+		}
+		if (cfg->routes[i].sni.n > 0) {
+			if (server_add_sni(srv, i, backlog, err, errlen) == -1)
 				goto fail;
 			continue;
 		}
@@ -421,6 +541,13 @@ server_free(struct server *srv)
 	for (i = 0; i < srv->nhttp; i++)
 		http_listener_free(srv->http[i]);
 	resolve_free(srv->resolver);
+	for (i = 0; i < srv->nsni; i++)
+		sni_listener_free(srv->sni[i]);
+	for (i = 0; i < srv->ntls; i++)
+		tls_server_free(srv->tls[i]);
+	tls_clients_free(srv->tlsc);
+	free(srv->sni);
+	free(srv->tls);
 	free(srv->http);
 	free(srv->self);
 	free(srv->pools);

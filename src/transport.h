@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Byte transports under a connection: the ops table (plain now, TLS later). */
+/* Byte transports under a connection: the ops table (plain.c, tls.c). */
 #ifndef PORTY_TRANSPORT_H
 #define PORTY_TRANSPORT_H
 
@@ -56,6 +56,10 @@ struct transport_ops {
 			     int iovcnt, size_t *n);
 	enum io_rc (*shutdown)(struct transport *t);
 	void (*close)(struct transport *t);
+	/* Whether bytes were read off the socket already and wait inside
+	   the transport (a TLS record), so that a read can succeed although
+	   the socket is not readable; NULL: never. */
+	bool (*pending)(const struct transport *t);
 };
 
 /* Plain TCP (plain.c): recv/send with MSG_NOSIGNAL, shutdown(SHUT_WR). */

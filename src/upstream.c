@@ -12,6 +12,7 @@
 #include "config.h"
 #include "conn.h"
 #include "sock.h"
+#include "tls.h"
 
 int
 upstream_init(struct upstream *u, const char *host, unsigned port, char *err,
@@ -97,9 +98,14 @@ upstream_fail(struct conn *c, int err)
 	conn_close(c, CONN_END_ERROR, why);
 }
 
+/* Connected: TLS first when the backend wants it, then the owner's step. */
 static void
 upstream_done(struct conn *c)
 {
+	if (c->up->tls != NULL) {
+		tls_connect(c);
+		return;
+	}
 	c->owner->connected(c);
 }
 

@@ -10,6 +10,7 @@
 #include "addr.h"
 
 struct conn;
+struct ssl_ctx_st;
 
 /* Addresses kept per target ("localhost" gives ::1 and 127.0.0.1). */
 #define UPSTREAM_MAX_ADDRS 8
@@ -24,6 +25,8 @@ struct upstream {
 	char name[280];                        /* "host:port" as configured */
 	struct addr addrs[UPSTREAM_MAX_ADDRS]; /* tried in this order */
 	size_t naddrs;
+	struct ssl_ctx_st *tls; /* borrowed: speak TLS with it, or NULL */
+	const char *sni;        /* borrowed: the name sent and verified */
 };
 
 /*
