@@ -244,7 +244,9 @@ tls_server_ctx(const char *cert, const char *key, char *err, size_t errlen)
 			 tls_err_reason("cannot load it"));
 		goto fail;
 	}
-	if (SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1) {
+	if (SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1 &&
+	    ERR_GET_REASON(ERR_peek_last_error()) !=
+		X509_R_KEY_VALUES_MISMATCH) {
 		snprintf(err, errlen, "%s: no private key: %s", key,
 			 tls_err_reason("cannot load it"));
 		goto fail;

@@ -22,6 +22,8 @@ main(void)
 	srunner_add_suite(sr, relay_suite());
 	srunner_add_suite(sr, resolve_suite());
 	srunner_add_suite(sr, router_suite());
+	srunner_add_suite(sr, sni_suite());
+	srunner_add_suite(sr, tls_suite());
 	srunner_add_suite(sr, toml_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);

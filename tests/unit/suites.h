@@ -15,6 +15,8 @@ Suite *parse_suite(void);
 Suite *relay_suite(void);
 Suite *resolve_suite(void);
 Suite *router_suite(void);
+Suite *sni_suite(void);
+Suite *tls_suite(void);
 Suite *toml_suite(void);
 
 #endif

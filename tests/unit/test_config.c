@@ -252,7 +252,7 @@ static const struct error_case {
 	    "t.toml:7:8: routes[1].name (route \"a\"): duplicate route name \"a\" (also used at line 1)"},
 	{"[[routes]]\nname = \"a\"\nlisten_port = 1\ntarget_addr = \"x\"\ntarget_port = 2\n"
 	 "[[routes]]\nname = \"b\"\nlisten_port = 1\ntarget_addr = \"x\"\ntarget_port = 4\n",
-	    "t.toml:8:15: routes[1].listen_port (route \"b\"): listener 0.0.0.0:1 is already used by route \"a\" (two tcp routes cannot share an address:port)"},
+	    "t.toml:8:15: routes[1].listen_port (route \"b\"): listener 0.0.0.0:1 is already used by route \"a\" (two tcp routes share an address:port only if every one has sni)"},
 	{"[[routes]]\nname = \"a\"\nlisten_addr = \"127.0.0.1\"\nlisten_port = 1\ntarget_addr = \"x\"\ntarget_port = 2\n"
 	 "[[routes]]\nname = \"b\"\nlisten_port = 1\nmode = \"http\"\ntarget_port = 0\n",
 	    "t.toml:9:15: routes[1].listen_port (route \"b\"): listener 0.0.0.0:1 is already used by route \"a\" (a tcp and an http route cannot share an address:port)"},
@@ -263,7 +263,18 @@ static const struct error_case {
 	{"[[routes]]\nname = \"a\"\nenabled = false\nlisten_port = 1\ntarget_addr = \"x\"\ntarget_port = 2\n",
 	    "t.toml:1:1: routes: every route is disabled"},
 	{"[[routes]]\nname = \"a\"\nlisten_port = 1\ntarget_addr = \"x\"\ntarget_port = 2\ntls_cert = \"c.pem\"\n",
-	    "t.toml:6:12: routes[0].tls_cert: not supported yet in this version of porty"},
+	    "t.toml:1:1: routes[0].tls_key (route \"a\"): missing (tls_cert is set)"},
+	{"[[routes]]\nname = \"a\"\nlisten_port = 1\ntarget_addr = \"x\"\ntarget_port = 2\ntls_cert = \"/nonexistent/c.pem\"\ntls_key = \"/nonexistent/k.pem\"\n",
+	    "t.toml:6:12: routes[0].tls_cert (route \"a\"): cannot read /nonexistent/c.pem: No such file or directory"},
+	{"[[routes]]\nname = \"a\"\nlisten_port = 1\ntarget_addr = \"x\"\ntarget_port = 2\ntarget_sni = \"x.test\"\n",
+	    "t.toml:6:14: routes[0].target_sni (route \"a\"): applies only with target_tls = true on a tcp route"},
+	{"[[routes]]\nname = \"a\"\nmode = \"http\"\nlisten_port = 1\nsni = \"x.test\"\n",
+	    "t.toml:5:7: routes[0].sni (route \"a\"): applies to tcp routes only (http routes choose by host)"},
+	{"[[routes]]\nname = \"a\"\nlisten_port = 1\ntarget_addr = \"x\"\ntarget_port = 2\nsni = [\"a b\"]\n",
+	    "t.toml:6:7: routes[0].sni (route \"a\"): \"a b\": not a host name, \"*.\" wildcard or IP address"},
+	{"[[routes]]\nname = \"a\"\nlisten_port = 1\ntarget_addr = \"x\"\ntarget_port = 2\nsni = \"a.test\"\n"
+	 "[[routes]]\nname = \"b\"\nlisten_port = 1\ntarget_addr = \"x\"\ntarget_port = 3\n",
+	    "t.toml:9:15: routes[1].listen_port (route \"b\"): listener 0.0.0.0:1 is already used by route \"a\" (two tcp routes share an address:port only if every one has sni)"},
 	{"[[routes]]\nname = \"a\"\nmode = \"http\"\nlisten_port = 1\ndynamic_allow = [\"10.0.0.0/33\"]\n",
 	    "t.toml:5:17: routes[0].dynamic_allow (route \"a\"): \"10.0.0.0/33\": CIDR prefix is not 0-32"},
 	{"[[routes]]\nname = \"a\"\nmode = \"http\"\nlisten_port = 1\ndynamic_allow = [\"x:9000-8000\"]\n",
@@ -272,6 +283,31 @@ static const struct error_case {
 	    "t.toml:5:8: routes[0].host (route \"a\"): \"a b\": not a host name, \"*.\" wildcard or IP address"},
 	{"a = \n", NULL}, /* a TOML syntax error: only the position is fixed */
 };
+
+/* tcp routes that all have sni may share one address:port. */
+START_TEST(test_config_sni_routes_share)
+{
+	struct config *cfg = load_ok("[[routes]]\n"
+				     "name = \"a\"\n"
+				     "listen_port = 443\n"
+				     "target_addr = \"127.0.0.1\"\n"
+				     "target_port = 8443\n"
+				     "sni = [\"a.test\", \"*.a.test\"]\n"
+				     "[[routes]]\n"
+				     "name = \"b\"\n"
+				     "listen_port = 443\n"
+				     "target_addr = \"127.0.0.1\"\n"
+				     "target_port = 9443\n"
+				     "sni = \"b.test\"\n"
+				     "target_tls = true\n"
+				     "target_tls_verify = false\n");
+
+	ck_assert_uint_eq(cfg->routes[0].sni.n, 2);
+	ck_assert_str_eq(cfg->routes[1].sni.v[0], "b.test");
+	ck_assert(!cfg->routes[1].target_tls_verify);
+	config_free(cfg);
+}
+END_TEST
 
 /* Each invalid config's first error names file, line, column and key exactly. */
 START_TEST(test_config_errors_table)
@@ -369,6 +405,7 @@ config_suite(void)
 	tcase_add_test(tc, test_config_generated_example);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("errors");
+	tcase_add_test(tc, test_config_sni_routes_share);
 	tcase_add_loop_test(tc, test_config_errors_table, 0,
 	    (int)(sizeof(error_cases) / sizeof(error_cases[0])));
 	tcase_add_test(tc, test_config_errors_all_reported);
