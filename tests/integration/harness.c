@@ -3109,3 +3109,33 @@ harness_curl(struct harness *h, const char *const *args)
 		r->err = "";
 	return r;
 }
+
+const struct harness_result *
+harness_cmd(struct harness *h, const char *const *argv)
+{
+	struct harness_result *r = harness_alloc(h, sizeof(*r));
+	struct harness_proc *p;
+	size_t n, i;
+	char **full;
+
+	for (n = 0; argv[n] != NULL; n++)
+		;
+	full = harness_alloc(h, (n + 1) * sizeof(char *));
+	for (i = 0; i < n; i++)
+		full[i] = harness_strdup(h, argv[i]);
+	full[n] = NULL;
+	p = harness_spawn(h, NULL, full);
+	r->status = harness_wait(p, harness_ms(15000));
+	if (r->status == HARNESS_TIMED_OUT) {
+		harness_kill(p->pid, true);
+		p->reaped = true;
+		p->status = HARNESS_TIMED_OUT;
+	}
+	r->out = harness_read(h, p->out_path);
+	r->err = harness_read(h, p->err_path);
+	if (r->out == NULL)
+		r->out = "";
+	if (r->err == NULL)
+		r->err = "";
+	return r;
+}

@@ -443,4 +443,11 @@ const char *harness_http_head_value(struct harness *h, const char *head,
 const struct harness_result *harness_curl(struct harness *h,
 					  const char *const *args);
 
+/*
+ * Run ARGV (NULL-ended, ARGV[0] found on $PATH; stdin /dev/null) to
+ * completion within harness_ms(15000), output captured (openssl s_client).
+ */
+const struct harness_result *harness_cmd(struct harness *h,
+					 const char *const *argv);
+
 #endif /* PORTY_TESTS_HARNESS_H */

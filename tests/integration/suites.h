@@ -8,5 +8,6 @@
 Suite *cli_suite(void);
 Suite *http_proxy_suite(void);
 Suite *tcp_forward_suite(void);
+Suite *tls_suite(void);
 
 #endif
