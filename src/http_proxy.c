@@ -20,6 +20,7 @@
 #include "relay.h"
 #include "resolve.h"
 #include "router.h"
+#include "tls.h"
 #include "upstream.h"
 
 /* Most steps one hc_drive() call makes before it yields to the loop. */
@@ -34,6 +35,9 @@
 /* One idle upstream connection, parked for reuse by a later request. */
 struct hpool_ent {
 	struct addr key;          /* the backend address it is connected to */
+	void *ssl;                /* owned: its TLS state, or NULL (plain) */
+	const void *tls;          /* key too: the SSL_CTX it was made with */
+	char sni[256];            /* key too: the TLS server name */
 	ev_io io;                 /* EV_READ: the backend closed, or spoke */
 	ev_timer tm;              /* idle expiry */
 	struct http_listener *hl; /* borrowed */
@@ -55,6 +59,9 @@ struct http_listener {
 	bool log_requests;
 	bool stopping; /* the server stops: no keep-alive any more */
 	struct resolver *resolver; /* borrowed: dynamic host names */
+	struct tls_clients *tlsc;  /* owned: TLS to backends */
+	struct ssl_ctx_st **cli;   /* cli[i]: routes[i]'s TLS client context,
+				      NULL when it never speaks TLS */
 	const struct addr *self; /* borrowed: porty's listening addresses */
 	size_t nself;
 };
@@ -234,6 +241,8 @@ hc_log_end(struct hconn *h, const char *why)
 	rec.error = why;
 	rec.headers = (const char *const *)h->hdrs;
 	rec.nheaders = h->nhdrs;
+	rec.tls = tls_version(&h->c.side[CONN_CLIENT].tp);
+	rec.sni = tls_servername(&h->c.side[CONN_CLIENT].tp);
 	accesslog_close(&rec);
 }
 
@@ -442,10 +451,14 @@ hpool_unlink(struct http_listener *hl, struct hpool_ent *e)
 static void
 hpool_drop(struct http_listener *hl, struct hpool_ent *e)
 {
-	int fd = e->io.fd;
+	struct transport t = {&plain_transport_ops, NULL, e->io.fd, 0, 0};
 
+	if (e->ssl != NULL) {
+		t.ops = &tls_transport_ops;
+		t.ctx = e->ssl;
+	}
 	hpool_unlink(hl, e);
-	(void)close(fd);
+	t.ops->close(&t);
 }
 
 /* An idle connection became readable (closed, or unasked bytes): drop it. */
@@ -469,22 +482,39 @@ hpool_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	hpool_drop(e->hl, e);
 }
 
-/* Park FD, connected to KEY, for IDLE seconds at most. FD is HL's now. */
+/*
+ * Park T (its socket and TLS state), connected to KEY of U, for IDLE
+ * seconds at most. T's fd and ctx are HL's now.
+ */
 static void
-hpool_put(struct http_listener *hl, const struct addr *key, int fd,
-	  ev_tstamp idle)
+hpool_put(struct http_listener *hl, const struct addr *key,
+	  struct transport *t, const struct upstream *u, ev_tstamp idle)
 {
+	const char *sni = u->tls != NULL && u->sni != NULL ? u->sni : "";
 	struct hpool_ent *e;
+	int fd = t->fd;
 
 	if (hl->nidle >= HPOOL_MAX)
 		hpool_drop(hl, hl->idle_tail);
 	e = hl->spare;
 	if (e != NULL)
 		hl->spare = e->next;
-	else if ((e = malloc(sizeof(*e))) == NULL) {
-		(void)close(fd);
+	else
+		e = malloc(sizeof(*e));
+	if (e == NULL || strlen(sni) >= sizeof(e->sni)) {
+		/* Not kept: close it (a spare entry goes back). */
+		if (e != NULL) {
+			e->next = hl->spare;
+			hl->spare = e;
+		}
+		t->ops->close(t);
 		return;
 	}
+	e->ssl = t->ops == &tls_transport_ops ? t->ctx : NULL;
+	e->tls = u->tls;
+	strcpy(e->sni, sni);
+	t->ctx = NULL;
+	t->fd = -1;
 	e->key = *key;
 	e->hl = hl;
 	ev_io_init(&e->io, hpool_io_cb, fd, EV_READ);
@@ -505,12 +535,15 @@ hpool_put(struct http_listener *hl, const struct addr *key, int fd,
 }
 
 /*
- * An idle connection to one of U's addresses (the first address that has
- * one, the most recently parked), or -1; *IDX gets the address index.
+ * An idle connection to one of U's addresses with U's TLS settings (the
+ * first address that has one, the most recently parked), or -1; *IDX gets
+ * the address index and *SSL its TLS state (NULL: plain).
  */
 static int
-hpool_get(struct http_listener *hl, const struct upstream *u, uint8_t *idx)
+hpool_get(struct http_listener *hl, const struct upstream *u, uint8_t *idx,
+	  void **ssl)
 {
+	const char *sni = u->tls != NULL && u->sni != NULL ? u->sni : "";
 	struct hpool_ent *e;
 	size_t i;
 	int fd;
@@ -519,9 +552,11 @@ hpool_get(struct http_listener *hl, const struct upstream *u, uint8_t *idx)
 		return -1;
 	for (i = 0; i < u->naddrs; i++) {
 		for (e = hl->idle_head; e != NULL; e = e->next) {
-			if (!addr_equal(&e->key, &u->addrs[i]))
+			if (!addr_equal(&e->key, &u->addrs[i]) ||
+			    e->tls != u->tls || strcmp(e->sni, sni) != 0)
 				continue;
 			fd = e->io.fd;
+			*ssl = e->ssl;
 			hpool_unlink(hl, e);
 			*idx = (uint8_t)i;
 			return fd;
@@ -655,7 +690,9 @@ hc_rewrite(struct hconn *h, const struct router_decision *d, const char *out)
 				sizeof(client));
 	}
 	rw.client_addr = client;
-	rw.proto = "http";
+	rw.proto = h->c.side[CONN_CLIENT].tp.ops == &tls_transport_ops
+		       ? "https"
+		       : "http";
 	/* Keep the upstream open for the pool (HTTP/1.1 does by default). */
 	rw.conn = h->req.major == 1 && h->req.minor == 0
 		      ? HTTP_HEAD_CONN_KEEP_ALIVE
@@ -679,12 +716,16 @@ static enum hc_step
 hc_upstream(struct hconn *h)
 {
 	struct conn *c = &h->c;
+	void *ssl = NULL;
 	int fd;
 
-	fd = hpool_get(h->hl, c->up, &c->up_addr);
+	fd = hpool_get(h->hl, c->up, &c->up_addr, &ssl);
 	if (fd != -1) {
 		h->reused = true;
-		conn_attach(c, CONN_UPSTREAM, fd, &plain_transport_ops);
+		conn_attach(c, CONN_UPSTREAM, fd,
+			    ssl != NULL ? &tls_transport_ops
+					: &plain_transport_ops);
+		c->side[CONN_UPSTREAM].tp.ctx = ssl;
 		hpool_same_fd(&c->side[CONN_UPSTREAM].rd);
 		hpool_same_fd(&c->side[CONN_UPSTREAM].wr);
 		hc_connected(c);
@@ -856,9 +897,15 @@ hc_request(struct hconn *h)
 		(void)addr_format_hostport(d.target.host, d.target.port,
 					   h->dyn.name, sizeof(h->dyn.name));
 		c->up = &h->dyn;
+		if (d.target.scheme == ROUTER_SCHEME_HTTPS) {
+			/* porty_scheme=https: TLS with the route's settings,
+			   the name (or IP) as SNI and for verification. */
+			h->dyn.tls = hl->cli[hc_route_index(hl, d.route)];
+			h->dyn.sni = h->dhost;
+		}
+		memcpy(h->dhost, d.target.host, d.target.hostlen);
+		h->dhost[d.target.hostlen] = '\0';
 		if (!d.target.literal) {
-			memcpy(h->dhost, d.target.host, d.target.hostlen);
-			h->dhost[d.target.hostlen] = '\0';
 			h->dhostlen = d.target.hostlen;
 			h->dport = d.target.port;
 			h->allow = d.allow;
@@ -1226,8 +1273,7 @@ hc_park_upstream(struct hconn *h)
 		idle = (ev_tstamp)c->route->idle_timeout_s;
 	ev_io_stop(c->owner->loop, &up->rd);
 	ev_io_stop(c->owner->loop, &up->wr);
-	hpool_put(h->hl, &c->up->addrs[c->up_addr], up->tp.fd, idle);
-	up->tp.fd = -1;
+	hpool_put(h->hl, &c->up->addrs[c->up_addr], &up->tp, c->up, idle);
 }
 
 /* The exchange: both directions, then the end of the request. */
@@ -1671,7 +1717,10 @@ http_listener_new(const struct config *cfg, const struct route *const *routes,
 		goto nomem;
 	hl->routes = calloc(n, sizeof(*hl->routes));
 	hl->ups = calloc(n, sizeof(*hl->ups));
-	if (hl->routes == NULL || hl->ups == NULL)
+	hl->cli = calloc(n, sizeof(*hl->cli));
+	hl->tlsc = tls_clients_new();
+	if (hl->routes == NULL || hl->ups == NULL || hl->cli == NULL ||
+	    hl->tlsc == NULL)
 		goto nomem;
 	hl->n = n;
 	hl->header_timeout_s = cfg->header_timeout_s;
@@ -1681,6 +1730,17 @@ http_listener_new(const struct config *cfg, const struct route *const *routes,
 
 		hl->routes[i] = r;
 		hl->max_conns += r->max_connections;
+		/* TLS to the target, or to dynamic targets on request. */
+		if (r->target_tls || r->dynamic) {
+			hl->cli[i] =
+			    tls_clients_get(hl->tlsc, r->target_tls_verify,
+					    r->tls_ca, why, sizeof(why));
+			if (hl->cli[i] == NULL) {
+				snprintf(err, errlen, "route %s: %s", r->name,
+					 why);
+				goto fail;
+			}
+		}
 		if (r->target_addr == NULL || r->target_port == 0)
 			continue;
 		if (upstream_init(&hl->ups[i], r->target_addr, r->target_port,
@@ -1688,6 +1748,11 @@ http_listener_new(const struct config *cfg, const struct route *const *routes,
 			snprintf(err, errlen, "route %s: target_addr %s",
 				 r->name, why);
 			goto fail;
+		}
+		if (r->target_tls) {
+			hl->ups[i].tls = hl->cli[i];
+			hl->ups[i].sni = r->target_sni != NULL ? r->target_sni
+							       : r->target_addr;
 		}
 	}
 	if (router_init(&hl->rt, routes, n, why, sizeof(why)) == -1) {
@@ -1741,6 +1806,8 @@ http_listener_free(struct http_listener *hl)
 		return;
 	hpool_fini(hl);
 	router_free(&hl->rt);
+	tls_clients_free(hl->tlsc);
+	free(hl->cli);
 	free(hl->routes);
 	free(hl->ups);
 	free(hl);

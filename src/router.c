@@ -1334,10 +1334,6 @@ router_route(const struct router *rt, const char *host, size_t hostlen,
 		decide_error(d, 400, "Missing porty_host parameter");
 		return;
 	}
-	if (t->scheme == ROUTER_SCHEME_HTTPS) {
-		decide_error(d, 400, "porty_scheme=https is not supported yet");
-		return;
-	}
 	d->result = ROUTER_DYNAMIC;
 	/* A literal is its own resolved address: decide it all now. */
 	if (t->literal)

@@ -221,7 +221,7 @@ int router_match_host(const struct router *rt, const char *host, size_t hostlen,
 
 enum router_scheme {
 	ROUTER_SCHEME_HTTP = 0,
-	ROUTER_SCHEME_HTTPS, /* recognised, not supported yet */
+	ROUTER_SCHEME_HTTPS, /* TLS to the dynamic target */
 };
 
 /* A dynamic target as requested by porty_host, porty_port, porty_scheme. */
@@ -316,7 +316,8 @@ struct router_decision {
  *   - Otherwise (the fallback, the first route when all have hosts, or a
  *     host-matched route without a target) parameters are honoured when the
  *     route has dynamic = true: host and port give ROUTER_DYNAMIC; bad
- *     values, only one of the two, or porty_scheme=https give 400. With
+ *     values or only one of the two give 400 (porty_scheme=https asks
+ *     for TLS to the target, in the decision's target.scheme). With
  *     dynamic = false they are removed unread.
  *   - Without (honoured) parameters: the configured target if the route
  *     has one and was not chosen as ROUTER_BY_FIRST; else 404 "No route

@@ -576,6 +576,182 @@ START_TEST(test_tls_sni_refused)
 }
 END_TEST
 
+
+/* ------------------------------------------------------------------ */
+/* HTTP                                                               */
+
+/* An http route NAME on 127.0.0.1:LPORT with EXTRA keys. */
+static const char *
+tt_http_route(struct harness *h, const char *name, int lport,
+	      const char *extra)
+{
+	return harness_fmt(h,
+			   "[[routes]]\n"
+			   "name = \"%s\"\n"
+			   "mode = \"http\"\n"
+			   "listen_addr = \"127.0.0.1\"\n"
+			   "listen_port = %d\n"
+			   "%s\n",
+			   name, lport, extra);
+}
+
+/*
+ * curl --cacert through two https routes on one port: each name gets its
+ * own certificate (SNI), two requests share one TLS connection
+ * (keep-alive), the backend sees X-Forwarded-Proto: https, and the log
+ * shows the TLS version and server name.
+ */
+START_TEST(test_tls_http_terminate)
+{
+	struct harness *h = harness_new(__func__);
+	struct harness_backend *b = harness_http_backend(h, AF_INET);
+	int port = harness_port(AF_INET), bport = harness_backend_port(b);
+	const struct harness_result *r;
+	struct harness_proc *p;
+	const char *ra, *rb, *ua, *ub, *target;
+
+	tt_certs(h);
+	target = harness_fmt(h, "target_addr = \"127.0.0.1\"\ntarget_port = %d\n",
+			     bport);
+	p = harness_serve(
+	    h, port,
+	    harness_fmt(h, "log_format = \"text\"\n%s%s",
+			tt_http_route(h, "web-a", port,
+				      harness_fmt(h, "%s%shost = \"a.test\"\n",
+						  target, tt_term(h, "a"))),
+			tt_http_route(h, "web-b", port,
+				      harness_fmt(h, "%s%shost = \"*.b.test\"\n",
+						  target, tt_term(h, "b")))));
+	ra = harness_fmt(h, "a.test:%d:127.0.0.1", port);
+	rb = harness_fmt(h, "x.b.test:%d:127.0.0.1", port);
+	ua = harness_fmt(h, "https://a.test:%d/one", port);
+	ub = harness_fmt(h, "https://x.b.test:%d/two", port);
+	{
+		const char *args[] = {"--cacert", harness_path(h, "ca.pem"),
+				      "--resolve", ra, "-w",
+				      "connects=%{num_connects}\n", ua,
+				      harness_fmt(h, "https://a.test:%d/again",
+						  port),
+				      NULL};
+
+		r = harness_curl(h, args);
+	}
+	ck_assert_msg(r->status == 0, "curl a: %d %s", r->status, r->err);
+	ck_assert_msg(harness_contains(r->out, "GET /one HTTP/1.1"), "%s",
+		      r->out);
+	ck_assert_msg(harness_contains(r->out, "X-Forwarded-Proto: https"),
+		      "%s", r->out);
+	ck_assert_msg(harness_contains(r->out, "GET /again HTTP/1.1"), "%s",
+		      r->out);
+	/* The second request reused the first one's TLS connection. */
+	ck_assert_msg(harness_contains(r->out, "connects=1") &&
+			  harness_contains(r->out, "connects=0"),
+		      "%s", r->out);
+	{
+		const char *args[] = {"--cacert", harness_path(h, "ca.pem"),
+				      "--resolve", rb, ub, NULL};
+
+		r = harness_curl(h, args);
+	}
+	ck_assert_msg(r->status == 0, "curl b (SNI picks b.pem): %d %s",
+		      r->status, r->err);
+	ck_assert_msg(harness_contains(r->out, "GET /two HTTP/1.1"), "%s",
+		      r->out);
+	/* curl refuses a certificate that is not for the name. */
+	{
+		const char *args[] = {"--cacert", harness_path(h, "ca.pem"),
+				      "--resolve",
+				      harness_fmt(h, "c.test:%d:127.0.0.1",
+						  port),
+				      harness_fmt(h, "https://c.test:%d/", port),
+				      NULL};
+
+		r = harness_curl(h, args);
+	}
+	ck_assert_msg(r->status != 0, "curl accepted a.pem for c.test");
+	ck_assert(harness_wait_log(p, "tls=TLSv1.3 sni=a.test", TT_WAIT));
+	ck_assert(harness_wait_log(p, "sni=x.b.test", TT_WAIT));
+	harness_stop(p);
+	harness_free(h);
+}
+END_TEST
+
+/*
+ * HTTP to a TLS backend: target_tls on a configured target, whose pooled
+ * connection serves the next request too, and porty_scheme=https to a
+ * dynamic target. The TLS backend is a second porty terminating TLS in
+ * front of the HTTP backend.
+ */
+START_TEST(test_tls_http_originate)
+{
+	struct harness *h = harness_new(__func__);
+	struct harness_backend *b = harness_http_backend(h, AF_INET);
+	int port = harness_port(AF_INET), tport = harness_port(AF_INET),
+	    dport = harness_port(AF_INET);
+	struct harness_proc *front, *back;
+	struct harness_http_conn *c;
+	const struct harness_http_resp *r;
+	const char *conn1;
+
+	tt_certs(h);
+	back = harness_serve(h, tport,
+			     tt_route(h, "tls-back", tport,
+				      harness_backend_port(b),
+				      tt_term(h, "a")));
+	front = harness_serve(
+	    h, port,
+	    harness_fmt(
+		h, "%s%s",
+		tt_http_route(
+		    h, "web", port,
+		    harness_fmt(h,
+				"target_addr = \"127.0.0.1\"\n"
+				"target_port = %d\n"
+				"target_tls = true\n"
+				"tls_ca = \"ca.pem\"\n"
+				"target_sni = \"a.test\"\n",
+				tport)),
+		tt_http_route(h, "dyn", dport,
+			      "target_port = 0\ntls_ca = \"ca.pem\"\n")));
+	ck_assert(harness_wait_port(front, dport, TT_WAIT));
+	c = harness_http_connect(h, AF_INET, port);
+	harness_http_puts(c, "GET /first HTTP/1.1\r\nHost: x\r\n\r\n");
+	r = harness_http_response(c, 0, TT_WAIT);
+	ck_assert_msg(r->status == 200, "%d %s", r->status,
+		      r->error != NULL ? r->error : "");
+	conn1 = harness_http_header(h, r, "X-Backend-Conn");
+	ck_assert_ptr_nonnull(conn1);
+	harness_http_puts(c, "GET /second HTTP/1.1\r\nHost: x\r\n\r\n");
+	r = harness_http_response(c, 0, TT_WAIT);
+	ck_assert_int_eq(r->status, 200);
+	/* One backend connection through the TLS hop: the pool kept it. */
+	ck_assert_str_eq(harness_http_header(h, r, "X-Backend-Conn"), conn1);
+	ck_assert_str_eq(harness_http_header(h, r, "X-Backend-Seq"), "2");
+	harness_http_close(c);
+	c = harness_http_connect(h, AF_INET, dport);
+	harness_http_puts(
+	    c, harness_fmt(h,
+			   "GET /dyn?porty_host=localhost&porty_port=%d"
+			   "&porty_scheme=https HTTP/1.1\r\nHost: x\r\n\r\n",
+			   tport));
+	r = harness_http_response(c, 0, TT_WAIT);
+	ck_assert_msg(r->status == 200, "dynamic https: %d %s", r->status,
+		      r->error != NULL ? r->error : "");
+	ck_assert(harness_contains(r->body, "GET /dyn HTTP/1.1"));
+	/* The same target in plain HTTP reaches a TLS port: no answer. */
+	harness_http_puts(
+	    c, harness_fmt(h,
+			   "GET /plain?porty_host=localhost&porty_port=%d "
+			   "HTTP/1.1\r\nHost: x\r\n\r\n",
+			   tport));
+	r = harness_http_response(c, 0, TT_WAIT);
+	ck_assert_int_ne(r->status, 200);
+	harness_stop(front);
+	harness_stop(back);
+	harness_free(h);
+}
+END_TEST
+
 Suite *
 tls_suite(void)
 {
@@ -593,6 +769,10 @@ tls_suite(void)
 	tc = harness_tcase("sni", 60);
 	tcase_add_test(tc, test_tls_sni_routing_split_hello);
 	tcase_add_test(tc, test_tls_sni_refused);
+	suite_add_tcase(s, tc);
+	tc = harness_tcase("http", 60);
+	tcase_add_test(tc, test_tls_http_terminate);
+	tcase_add_test(tc, test_tls_http_originate);
 	suite_add_tcase(s, tc);
 	return s;
 }

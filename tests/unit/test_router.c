@@ -1236,9 +1236,9 @@ static const struct route_case {
     {lsn_b, "h", "/x?porty_scheme=http", ROUTER_ERROR, "dyn",
      ROUTER_BY_FALLBACK, NULL,
      "400 Missing porty_host and porty_port parameters", false},
+    /* porty_scheme=https asks for TLS to the dynamic target. */
     {lsn_b, "h", "/x?porty_host=a&porty_port=1&porty_scheme=https",
-     ROUTER_ERROR, "dyn", ROUTER_BY_FALLBACK, NULL,
-     "400 porty_scheme=https is not supported yet", false},
+     ROUTER_DYNAMIC, "dyn", ROUTER_BY_FALLBACK, "/x", "a:1", false},
     {lsn_b, "h", "/x?porty_host=a&porty_port=0", ROUTER_ERROR, "dyn",
      ROUTER_BY_FALLBACK, NULL, "400 Invalid porty_port parameter (not 1-65535)",
      false},
