@@ -17,8 +17,8 @@ struct access_rec {
 	uint64_t bytes_out;          /* porty -> client */
 	double duration_ms;
 	const char *error;           /* why it failed, or NULL */
-	const char *tls;             /* client TLS version ("TLSv1.3"), or NULL */
-	const char *sni;             /* the client's TLS server name, or NULL */
+	const char *tls; /* client TLS version ("TLSv1.3"), or NULL */
+	const char *sni; /* the client's TLS server name, or NULL */
 	const char *const *headers;  /* verbose: name, value, name, value...; or NULL */
 	unsigned nheaders;           /* number of name/value pairs */
 };

@@ -38,10 +38,11 @@ static const unsigned conn_next[] = {
 };
 
 static const char *const conn_state_names[] = {
-    [CONN_ACCEPTED] = "accepted",       [CONN_TLS_ACCEPT] = "tls-accept",
-    [CONN_TLS_PEEK] = "tls-peek",       [CONN_HTTP_HEAD] = "http-head",     [CONN_CONNECTING] = "connecting",
-    [CONN_TLS_CONNECT] = "tls-connect", [CONN_RELAYING] = "relaying",
-    [CONN_DRAINING] = "draining",       [CONN_CLOSED] = "closed",
+    [CONN_ACCEPTED] = "accepted",     [CONN_TLS_ACCEPT] = "tls-accept",
+    [CONN_TLS_PEEK] = "tls-peek",     [CONN_HTTP_HEAD] = "http-head",
+    [CONN_CONNECTING] = "connecting", [CONN_TLS_CONNECT] = "tls-connect",
+    [CONN_RELAYING] = "relaying",     [CONN_DRAINING] = "draining",
+    [CONN_CLOSED] = "closed",
 };
 
 const char *

@@ -487,8 +487,8 @@ hpool_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
  * seconds at most. T's fd and ctx are HL's now.
  */
 static void
-hpool_put(struct http_listener *hl, const struct addr *key,
-	  struct transport *t, const struct upstream *u, ev_tstamp idle)
+hpool_put(struct http_listener *hl, const struct addr *key, struct transport *t,
+	  const struct upstream *u, ev_tstamp idle)
 {
 	const char *sni = u->tls != NULL && u->sni != NULL ? u->sni : "";
 	struct hpool_ent *e;
@@ -690,9 +690,8 @@ hc_rewrite(struct hconn *h, const struct router_decision *d, const char *out)
 				sizeof(client));
 	}
 	rw.client_addr = client;
-	rw.proto = h->c.side[CONN_CLIENT].tp.ops == &tls_transport_ops
-		       ? "https"
-		       : "http";
+	rw.proto = h->c.side[CONN_CLIENT].tp.ops == &tls_transport_ops ? "https"
+								       : "http";
 	/* Keep the upstream open for the pool (HTTP/1.1 does by default). */
 	rw.conn = h->req.major == 1 && h->req.minor == 0
 		      ? HTTP_HEAD_CONN_KEEP_ALIVE

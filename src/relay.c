@@ -174,7 +174,7 @@ relay_move(struct conn *c, enum conn_side from)
 					c->bytes_out += n;
 			}
 			dst->wr_wr = rc == IO_AGAIN &&
-				      (dst->tp.want & TRANSPORT_WANT_READ) != 0;
+				     (dst->tp.want & TRANSPORT_WANT_READ) != 0;
 			if (rc == IO_AGAIN) {
 				dst_full = true;
 			} else if (rc == IO_ERROR) {
@@ -308,8 +308,7 @@ relay_idle_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	ev_tstamp left;
 
 	(void)revents;
-	left = c->active + (ev_tstamp)c->route->idle_timeout_s -
-	       ev_now(loop);
+	left = c->active + (ev_tstamp)c->route->idle_timeout_s - ev_now(loop);
 	if (left > 0.001) {
 		w->repeat = left;
 		ev_timer_again(loop, w);
@@ -334,8 +333,7 @@ relay_start(struct conn *c)
 		c->side[i].wr_wr = 0;
 	}
 	c->active = ev_now(loop);
-	conn_timer(c, (ev_tstamp)c->route->idle_timeout_s,
-		   relay_idle_cb);
+	conn_timer(c, (ev_tstamp)c->route->idle_timeout_s, relay_idle_cb);
 	/*
 	 * The client has usually sent already: read it now, not one loop
 	 * later. The pump settles both directions, which starts reading the

@@ -178,8 +178,7 @@ server_tls(struct server *srv, struct conn_owner *o,
 {
 	struct tls_server *ts;
 
-	ts = tls_server_new(routes, n, srv->cfg->header_timeout_s, err,
-			    errlen);
+	ts = tls_server_new(routes, n, srv->cfg->header_timeout_s, err, errlen);
 	if (ts == NULL)
 		return -1;
 	srv->tls[srv->ntls++] = ts;
@@ -215,8 +214,9 @@ server_add_route(struct server *srv, const struct route *r, size_t i,
 		return -1;
 	}
 	if (r->target_tls) {
-		srv->upstreams[i].tls = tls_clients_get(
-		    srv->tlsc, r->target_tls_verify, r->tls_ca, why, sizeof(why));
+		srv->upstreams[i].tls =
+		    tls_clients_get(srv->tlsc, r->target_tls_verify, r->tls_ca,
+				    why, sizeof(why));
 		if (srv->upstreams[i].tls == NULL) {
 			snprintf(err, errlen, "route %s: %s", r->name, why);
 			return -1;
@@ -236,8 +236,8 @@ server_add_route(struct server *srv, const struct route *r, size_t i,
 	owner.log = srv->cfg->log_requests && r->log_level != LOG_LEVEL_NONE;
 	owner.start = upstream_connect;
 	owner.connected = relay_start;
-	if (r->tls_cert != NULL && server_tls(srv, &owner, &r, 1, err,
-					      errlen) == -1)
+	if (r->tls_cert != NULL &&
+	    server_tls(srv, &owner, &r, 1, err, errlen) == -1)
 		return -1;
 	if (listener_add(&srv->group, &owner, addrs, n, backlog, why,
 			 sizeof(why)) == -1) {
@@ -310,8 +310,8 @@ server_add_http(struct server *srv, size_t i, int backlog, char *err,
 	owner.pool = server_pool(srv, (size_t)r->buffer_size_kb * 1024);
 	owner.pipes = &srv->pipes;
 	http_listener_owner(hl, &owner);
-	if (r->tls_cert != NULL && server_tls(srv, &owner, group, n, err,
-					      errlen) == -1) {
+	if (r->tls_cert != NULL &&
+	    server_tls(srv, &owner, group, n, err, errlen) == -1) {
 		free(group);
 		return -1;
 	}
@@ -369,7 +369,8 @@ server_add_sni(struct server *srv, size_t i, int backlog, char *err,
 		return -1;
 	srv->sni[srv->nsni++] = sl;
 	if (addr_resolve(r->listen_addr, r->listen_port, true, addrs,
-			 SERVER_MAX_LISTEN_ADDRS, &na, why, sizeof(why)) == -1) {
+			 SERVER_MAX_LISTEN_ADDRS, &na, why,
+			 sizeof(why)) == -1) {
 		snprintf(err, errlen, "route %s: listen_addr %s", r->name, why);
 		return -1;
 	}

@@ -58,8 +58,7 @@ sni_chosen(struct conn *c, const char *name)
 	size_t i;
 
 	if (!sni_pick(sl->names, sl->n, name, &i)) {
-		snprintf(why, sizeof(why), "no route for server name %s",
-			 name);
+		snprintf(why, sizeof(why), "no route for server name %s", name);
 		sni_refuse(c, why);
 		return;
 	}

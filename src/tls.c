@@ -25,9 +25,9 @@
  * TLS 1.2 suites: forward secrecy and AEAD only (Mozilla's "intermediate"
  * list without DHE). TLS 1.3 suites are OpenSSL's defaults, all modern.
  */
-#define TLS_CIPHERS_12                                                        \
-	"ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"          \
-	"ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"          \
+#define TLS_CIPHERS_12                                                         \
+	"ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"           \
+	"ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"           \
 	"ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305"
 
 struct tls_server {
@@ -149,10 +149,15 @@ tls_close(struct transport *t)
 	}
 }
 
+/*
+ * Decrypted bytes only: a partial record also sits in OpenSSL's buffer
+ * (SSL_has_pending()), but reading it needs the socket, and feeding a
+ * read event for it would spin the loop without ever polling.
+ */
 static bool
 tls_pending(const struct transport *t)
 {
-	return SSL_pending(t->ctx) > 0 || SSL_has_pending(t->ctx) == 1;
+	return SSL_pending(t->ctx) > 0;
 }
 
 const struct transport_ops tls_transport_ops = {
@@ -320,9 +325,8 @@ tls_server_new(const struct route *const *routes, size_t n, unsigned timeout_s,
 	ts->timeout = (ev_tstamp)timeout_s;
 	for (i = 0; i < n; i++) {
 		ts->hosts[i] = &routes[i]->host;
-		ts->ctx[i] = tls_server_ctx(routes[i]->tls_cert,
-					    routes[i]->tls_key, why,
-					    sizeof(why));
+		ts->ctx[i] = tls_server_ctx(
+		    routes[i]->tls_cert, routes[i]->tls_key, why, sizeof(why));
 		if (ts->ctx[i] == NULL) {
 			snprintf(err, errlen, "route %s: tls_cert: %s",
 				 routes[i]->name, why);
@@ -404,8 +408,8 @@ tls_clients_new(void)
 }
 
 SSL_CTX *
-tls_clients_get(struct tls_clients *tc, bool verify, const char *ca,
-		char *err, size_t errlen)
+tls_clients_get(struct tls_clients *tc, bool verify, const char *ca, char *err,
+		size_t errlen)
 {
 	struct tls_client *grown, *e;
 	size_t i;
@@ -483,8 +487,8 @@ tls_hs_why(struct conn *c, enum conn_side s, int e, char *why, size_t len)
 	unsigned long code = ERR_peek_last_error();
 	long v;
 
-	if (e == SSL_ERROR_SSL && ERR_GET_REASON(code) ==
-				      SSL_R_CERTIFICATE_VERIFY_FAILED) {
+	if (e == SSL_ERROR_SSL &&
+	    ERR_GET_REASON(code) == SSL_R_CERTIFICATE_VERIFY_FAILED) {
 		v = SSL_get_verify_result(ssl);
 		ERR_clear_error();
 		snprintf(why, len,

@@ -26,8 +26,7 @@ extern const struct transport_ops tls_transport_ops;
  * together. Start-up and `porty check` only. Returns 0, or -1 with ERR
  * filled ("tls_key /x/key.pem does not match the certificate").
  */
-int tls_check_pair(const char *cert, const char *key, char *err,
-		   size_t errlen);
+int tls_check_pair(const char *cert, const char *key, char *err, size_t errlen);
 
 /* Whether the CA bundle CA (PEM) loads. Returns 0, or -1 with ERR. */
 int tls_check_ca(const char *ca, char *err, size_t errlen);
@@ -47,8 +46,7 @@ struct tls_server;
  * TIMEOUT_S seconds. Start-up only. Returns NULL with ERR filled.
  */
 struct tls_server *tls_server_new(const struct route *const *routes, size_t n,
-				  unsigned timeout_s, char *err,
-				  size_t errlen);
+				  unsigned timeout_s, char *err, size_t errlen);
 
 void tls_server_free(struct tls_server *ts);
 

@@ -50,9 +50,8 @@ tlsgen_cert(EVP_PKEY *key, const char *cn, const char *san, X509 *issuer,
 	    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
 				       (const unsigned char *)cn, -1, -1,
 				       0) != 1 ||
-	    X509_set_issuer_name(x, issuer != NULL
-					? X509_get_subject_name(issuer)
-					: name) != 1)
+	    X509_set_issuer_name(
+		x, issuer != NULL ? X509_get_subject_name(issuer) : name) != 1)
 		goto fail;
 	if (san == NULL) {
 		if (tlsgen_ext(x, NULL, NID_basic_constraints,
@@ -88,9 +87,9 @@ tlsgen_save(const char *dir, const char *name, X509 *x, EVP_PKEY *key)
 	f = fopen(path, "w");
 	if (f == NULL)
 		return -1;
-	ok = x != NULL ? PEM_write_X509(f, x)
-		       : PEM_write_PrivateKey(f, key, NULL, NULL, 0, NULL,
-					      NULL);
+	ok = x != NULL
+		 ? PEM_write_X509(f, x)
+		 : PEM_write_PrivateKey(f, key, NULL, NULL, 0, NULL, NULL);
 	return fclose(f) == 0 && ok == 1 ? 0 : -1;
 }
 
@@ -103,8 +102,8 @@ tlsgen_write(const char *dir)
 	X509 *ca = NULL, *a = NULL, *b = NULL, *self = NULL;
 	int rc = -1;
 
-	if (ca_key == NULL || a_key == NULL || b_key == NULL ||
-	    s_key == NULL || o_key == NULL)
+	if (ca_key == NULL || a_key == NULL || b_key == NULL || s_key == NULL ||
+	    o_key == NULL)
 		goto out;
 	ca = tlsgen_cert(ca_key, "porty test CA", NULL, NULL, NULL, 1);
 	if (ca == NULL)
@@ -113,8 +112,8 @@ tlsgen_write(const char *dir)
 			"DNS:a.test,DNS:*.a.test,DNS:localhost,"
 			"IP:127.0.0.1,IP:::1",
 			ca, ca_key, 2);
-	b = tlsgen_cert(b_key, "b.test", "DNS:b.test,DNS:*.b.test", ca,
-			ca_key, 3);
+	b = tlsgen_cert(b_key, "b.test", "DNS:b.test,DNS:*.b.test", ca, ca_key,
+			3);
 	self = tlsgen_cert(s_key, "a.test", "DNS:a.test,IP:127.0.0.1", NULL,
 			   NULL, 4);
 	if (a == NULL || b == NULL || self == NULL)

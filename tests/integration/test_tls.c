@@ -99,9 +99,8 @@ tt_client(struct harness *h, int port, const char *sni, const char *verify)
 	ck_assert_int_eq(SSL_CTX_load_verify_locations(
 			     t->ctx, harness_path(h, "ca.pem"), NULL),
 			 1);
-	SSL_CTX_set_verify(t->ctx,
-			   verify != NULL ? SSL_VERIFY_PEER : SSL_VERIFY_NONE,
-			   NULL);
+	SSL_CTX_set_verify(
+	    t->ctx, verify != NULL ? SSL_VERIFY_PEER : SSL_VERIFY_NONE, NULL);
 	t->ssl = SSL_new(t->ctx);
 	t->rb = BIO_new(BIO_s_mem());
 	t->wb = BIO_new(BIO_s_mem());
@@ -360,8 +359,8 @@ START_TEST(test_tls_handshake_stall)
 	silent = harness_connect(AF_INET, port, TT_WAIT);
 	half = harness_connect(AF_INET, port, TT_WAIT);
 	ck_assert(silent != -1 && half != -1);
-	ck_assert(harness_send(half, "\x16\x03\x01\x01\x00\x01\x00", 7,
-			       TT_WAIT));
+	ck_assert(
+	    harness_send(half, "\x16\x03\x01\x01\x00\x01\x00", 7, TT_WAIT));
 	/* Meanwhile a real client gets through. */
 	t = tt_client(h, port, "a.test", "a.test");
 	ck_assert(tt_handshake(t));
@@ -401,13 +400,12 @@ START_TEST(test_tls_origination)
 	tt_certs(h);
 	p = harness_serve(
 	    h, port,
-	    harness_fmt(
-		h, "log_format = \"text\"\n%s%s",
-		tt_route(h, "orig", port, tport,
-			 "target_tls = true\ntls_ca = \"ca.pem\"\n"
-			 "target_sni = \"x.a.test\"\n"),
-		tt_route(h, "term", tport, harness_backend_port(echo),
-			 tt_term(h, "a"))));
+	    harness_fmt(h, "log_format = \"text\"\n%s%s",
+			tt_route(h, "orig", port, tport,
+				 "target_tls = true\ntls_ca = \"ca.pem\"\n"
+				 "target_sni = \"x.a.test\"\n"),
+			tt_route(h, "term", tport, harness_backend_port(echo),
+				 tt_term(h, "a"))));
 	ck_assert(harness_wait_port(p, tport, TT_WAIT));
 	memset(&x, 0, sizeof(x));
 	x.fd = harness_connect(AF_INET, port, TT_WAIT);
@@ -567,8 +565,8 @@ START_TEST(test_tls_sni_refused)
 	ck_assert(tt_closed_silent(fd, harness_ms(5000)));
 	ck_assert_int_ge(harness_now_ms() - t0, 900);
 	close(fd);
-	ck_assert(harness_wait_log(p, "no route for server name zz.test",
-				   TT_WAIT));
+	ck_assert(
+	    harness_wait_log(p, "no route for server name zz.test", TT_WAIT));
 	ck_assert(harness_wait_log(p, "without a server name", TT_WAIT));
 	ck_assert(harness_wait_log(p, "not a TLS ClientHello", TT_WAIT));
 	harness_stop(p);
@@ -576,14 +574,12 @@ START_TEST(test_tls_sni_refused)
 }
 END_TEST
 
-
 /* ------------------------------------------------------------------ */
 /* HTTP                                                               */
 
 /* An http route NAME on 127.0.0.1:LPORT with EXTRA keys. */
 static const char *
-tt_http_route(struct harness *h, const char *name, int lport,
-	      const char *extra)
+tt_http_route(struct harness *h, const char *name, int lport, const char *extra)
 {
 	return harness_fmt(h,
 			   "[[routes]]\n"
@@ -611,28 +607,33 @@ START_TEST(test_tls_http_terminate)
 	const char *ra, *rb, *ua, *ub, *target;
 
 	tt_certs(h);
-	target = harness_fmt(h, "target_addr = \"127.0.0.1\"\ntarget_port = %d\n",
-			     bport);
+	target = harness_fmt(
+	    h, "target_addr = \"127.0.0.1\"\ntarget_port = %d\n", bport);
 	p = harness_serve(
 	    h, port,
-	    harness_fmt(h, "log_format = \"text\"\n%s%s",
-			tt_http_route(h, "web-a", port,
-				      harness_fmt(h, "%s%shost = \"a.test\"\n",
-						  target, tt_term(h, "a"))),
-			tt_http_route(h, "web-b", port,
-				      harness_fmt(h, "%s%shost = \"*.b.test\"\n",
-						  target, tt_term(h, "b")))));
+	    harness_fmt(
+		h, "log_format = \"text\"\n%s%s",
+		tt_http_route(h, "web-a", port,
+			      harness_fmt(h, "%s%shost = \"a.test\"\n", target,
+					  tt_term(h, "a"))),
+		tt_http_route(h, "web-b", port,
+			      harness_fmt(h, "%s%shost = \"*.b.test\"\n",
+					  target, tt_term(h, "b")))));
 	ra = harness_fmt(h, "a.test:%d:127.0.0.1", port);
 	rb = harness_fmt(h, "x.b.test:%d:127.0.0.1", port);
 	ua = harness_fmt(h, "https://a.test:%d/one", port);
 	ub = harness_fmt(h, "https://x.b.test:%d/two", port);
 	{
-		const char *args[] = {"--cacert", harness_path(h, "ca.pem"),
-				      "--resolve", ra, "-w",
-				      "connects=%{num_connects}\n", ua,
-				      harness_fmt(h, "https://a.test:%d/again",
-						  port),
-				      NULL};
+		const char *args[] = {
+		    "--cacert",
+		    harness_path(h, "ca.pem"),
+		    "--resolve",
+		    ra,
+		    "-w",
+		    "connects=%{num_connects}\n",
+		    ua,
+		    harness_fmt(h, "https://a.test:%d/again", port),
+		    NULL};
 
 		r = harness_curl(h, args);
 	}
@@ -648,8 +649,9 @@ START_TEST(test_tls_http_terminate)
 			  harness_contains(r->out, "connects=0"),
 		      "%s", r->out);
 	{
-		const char *args[] = {"--cacert", harness_path(h, "ca.pem"),
-				      "--resolve", rb, ub, NULL};
+		const char *args[] = {"--cacert",  harness_path(h, "ca.pem"),
+				      "--resolve", rb,
+				      ub,          NULL};
 
 		r = harness_curl(h, args);
 	}
@@ -659,12 +661,13 @@ START_TEST(test_tls_http_terminate)
 		      r->out);
 	/* curl refuses a certificate that is not for the name. */
 	{
-		const char *args[] = {"--cacert", harness_path(h, "ca.pem"),
-				      "--resolve",
-				      harness_fmt(h, "c.test:%d:127.0.0.1",
-						  port),
-				      harness_fmt(h, "https://c.test:%d/", port),
-				      NULL};
+		const char *args[] = {
+		    "--cacert",
+		    harness_path(h, "ca.pem"),
+		    "--resolve",
+		    harness_fmt(h, "c.test:%d:127.0.0.1", port),
+		    harness_fmt(h, "https://c.test:%d/", port),
+		    NULL};
 
 		r = harness_curl(h, args);
 	}
@@ -694,23 +697,22 @@ START_TEST(test_tls_http_originate)
 	const char *conn1;
 
 	tt_certs(h);
-	back = harness_serve(h, tport,
-			     tt_route(h, "tls-back", tport,
-				      harness_backend_port(b),
-				      tt_term(h, "a")));
+	back =
+	    harness_serve(h, tport,
+			  tt_route(h, "tls-back", tport,
+				   harness_backend_port(b), tt_term(h, "a")));
 	front = harness_serve(
 	    h, port,
 	    harness_fmt(
 		h, "%s%s",
-		tt_http_route(
-		    h, "web", port,
-		    harness_fmt(h,
-				"target_addr = \"127.0.0.1\"\n"
-				"target_port = %d\n"
-				"target_tls = true\n"
-				"tls_ca = \"ca.pem\"\n"
-				"target_sni = \"a.test\"\n",
-				tport)),
+		tt_http_route(h, "web", port,
+			      harness_fmt(h,
+					  "target_addr = \"127.0.0.1\"\n"
+					  "target_port = %d\n"
+					  "target_tls = true\n"
+					  "tls_ca = \"ca.pem\"\n"
+					  "target_sni = \"a.test\"\n",
+					  tport)),
 		tt_http_route(h, "dyn", dport,
 			      "target_port = 0\ntls_ca = \"ca.pem\"\n")));
 	ck_assert(harness_wait_port(front, dport, TT_WAIT));

@@ -22,8 +22,8 @@ sni_body(unsigned char *p, const char *name, bool extensions)
 	p[n++] = 3;
 	p[n++] = 3; /* legacy_version */
 	memset(p + n, 0x5a, 32);
-	n += 32;      /* random */
-	p[n++] = 0;   /* session id */
+	n += 32;    /* random */
+	p[n++] = 0; /* session id */
 	p[n++] = 0;
 	p[n++] = 2;
 	p[n++] = 0x13;

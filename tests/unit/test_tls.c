@@ -44,7 +44,7 @@ static void
 certs_teardown(void)
 {
 	static const char *const files[] = {
-	    "ca.pem",   "a.pem",    "a.key",     "b.pem",   "b.key",
+	    "ca.pem",   "a.pem",    "a.key",     "b.pem",  "b.key",
 	    "self.pem", "self.key", "other.key", "t.toml",
 	};
 	size_t i;
@@ -61,17 +61,16 @@ START_TEST(test_tls_check_pair)
 
 	ck_assert_int_eq(
 	    tls_check_pair(path("a.pem"), path("a.key"), err, sizeof(err)), 0);
-	ck_assert_int_eq(tls_check_pair(path("a.pem"), path("other.key"), err,
-					sizeof(err)),
-			 -1);
+	ck_assert_int_eq(
+	    tls_check_pair(path("a.pem"), path("other.key"), err, sizeof(err)),
+	    -1);
 	ck_assert_msg(strstr(err, "does not match") != NULL, "%s", err);
-	ck_assert_int_eq(tls_check_pair(path("nope.pem"), path("a.key"), err,
-					sizeof(err)),
-			 -1);
+	ck_assert_int_eq(
+	    tls_check_pair(path("nope.pem"), path("a.key"), err, sizeof(err)),
+	    -1);
 	ck_assert_msg(strstr(err, "No such file") != NULL, "%s", err);
-	ck_assert_int_eq(tls_check_pair(path("a.key"), path("a.key"), err,
-					sizeof(err)),
-			 -1);
+	ck_assert_int_eq(
+	    tls_check_pair(path("a.key"), path("a.key"), err, sizeof(err)), -1);
 	ck_assert_msg(strstr(err, "no certificate") != NULL, "%s", err);
 	ck_assert_int_eq(tls_check_ca(path("ca.pem"), err, sizeof(err)), 0);
 	ck_assert_int_eq(tls_check_ca(path("a.key"), err, sizeof(err)), -1);
@@ -151,9 +150,8 @@ tls_pair_open(struct tls_pair *p)
 {
 	int sv[2], rs = 0, rc = 0;
 
-	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0,
-				    sv),
-			 0);
+	ck_assert_int_eq(
+	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
 	p->sctx = SSL_CTX_new(TLS_server_method());
 	p->cctx = SSL_CTX_new(TLS_client_method());
 	ck_assert_int_eq(
@@ -200,8 +198,7 @@ START_TEST(test_tls_transport_read_write)
 
 	tls_pair_open(&p);
 	ck_assert_str_eq(tls_version(&p.ts), "TLSv1.3");
-	ck_assert_int_eq(p.ts.ops->read(&p.ts, buf, sizeof(buf), &n),
-			 IO_AGAIN);
+	ck_assert_int_eq(p.ts.ops->read(&p.ts, buf, sizeof(buf), &n), IO_AGAIN);
 	ck_assert_uint_eq(n, 0);
 	ck_assert_uint_eq(p.ts.want, TRANSPORT_WANT_READ);
 	ck_assert_int_eq(p.tc.ops->write(&p.tc, "hello", 5, &n), IO_OK);
