@@ -14,6 +14,7 @@
 #   QUICK=1 benchmark/run.sh                     # 1 run of 2 s per cell
 #   TARGETS="direct haproxy-tcp" QUICK=1 benchmark/run.sh
 #   MODE=http benchmark/run.sh                   # the HTTP-mode preset (targets and pairs below)
+#   MODE=tls benchmark/run.sh                    # TLS termination, porty beside HAProxy
 #
 # Environment:
 #   PORTY_BIN     porty binary, or a build dir containing src/porty   (default ./src/porty)
@@ -21,11 +22,17 @@
 #   DURATION      seconds per wrk run                                 (default 5; QUICK: 2)
 #   CONCURRENCY   wrk connection counts                               (default "1 64 400")
 #   PATHS         request paths                                       (default "/small /large")
-#   MODE          tcp or http: the default TARGETS/PAIRS preset        (default tcp)
+#   MODE          tcp, http or tls: the default TARGETS/PAIRS preset   (default tcp)
 #   TARGETS       targets to measure, in order                        (default "direct porty-tcp haproxy-tcp";
-#                 MODE=http: "direct porty-http porty-http-dynamic porty-http-host haproxy-http")
+#                 MODE=http: "direct porty-http porty-http-dynamic porty-http-host haproxy-http";
+#                 MODE=tls: "porty-tls-tcp haproxy-tls-tcp porty-tls-http haproxy-tls-http
+#                 porty-tls-hs haproxy-tls-hs": TLS terminated with the same certificate
+#                 (a throwaway P-256 one made here), tcp and http mode with keep-alive, and
+#                 *-tls-hs: http mode with "Connection: close", a new TCP connection and a full
+#                 handshake per request, so requests/s = handshakes/s)
 #   PAIRS         "a:b" target pairs whose req/s ratio is printed     (default "porty-tcp:haproxy-tcp";
-#                 MODE=http: each porty-http* : haproxy-http)
+#                 MODE=http: each porty-http* : haproxy-http; MODE=tls: each porty-tls-* :
+#                 haproxy-tls-*)
 #   CLIENT_CPU    CPU for wrk and nginx                               (default 0)
 #   PROXY_CPU     CPU for the forwarders                              (default 1)
 #   KEEP=1        keep the temp dir (configs, logs, raw wrk output) and print its path
@@ -65,8 +72,11 @@ tcp)
 http)
     TARGETS=${TARGETS:-"direct porty-http porty-http-dynamic porty-http-host haproxy-http"}
     PAIRS=${PAIRS:-"porty-http:haproxy-http porty-http-dynamic:haproxy-http porty-http-host:haproxy-http"} ;;
+tls)
+    TARGETS=${TARGETS:-"porty-tls-tcp haproxy-tls-tcp porty-tls-http haproxy-tls-http porty-tls-hs haproxy-tls-hs"}
+    PAIRS=${PAIRS:-"porty-tls-tcp:haproxy-tls-tcp porty-tls-http:haproxy-tls-http porty-tls-hs:haproxy-tls-hs"} ;;
 *)
-    printf 'run.sh: MODE must be tcp or http, not %s\n' "$MODE" >&2; exit 2 ;;
+    printf 'run.sh: MODE must be tcp, http or tls, not %s\n' "$MODE" >&2; exit 2 ;;
 esac
 CLIENT_CPU=${CLIENT_CPU:-0}
 PROXY_CPU=${PROXY_CPU:-1}
@@ -88,6 +98,7 @@ need_cmd haproxy haproxy
 need_cmd python3 python3
 need_cmd curl curl
 need_cmd taskset util-linux
+[ "$MODE" = tls ] && need_cmd openssl openssl
 case " $TARGETS " in
 *" porty-"*)
     [ -x "$PORTY_BIN" ] || die "porty binary not found at '$PORTY_BIN' (set PORTY_BIN to the binary or to a build dir)" 2 ;;
@@ -144,7 +155,8 @@ tcurl() {
     port=${TARGET_PORT[$t]:-$t}
     local hdr=()
     [ -n "${TARGET_HEADER[$t]:-}" ] && hdr=(-H "${TARGET_HEADER[$t]}")
-    curl -s "${hdr[@]}" "$@" "http://127.0.0.1:$port$path${TARGET_QUERY[$t]:-}"
+    # -k: the TLS targets use a throwaway self-signed certificate.
+    curl -s -k "${hdr[@]}" "$@" "${TARGET_SCHEME[$t]:-http}://127.0.0.1:$port$path${TARGET_QUERY[$t]:-}"
 }
 
 # Wait until http://127.0.0.1:PORT/small answers 200 (up to ~5 s). TARGET: a target name (its
@@ -161,9 +173,11 @@ wait_http() { # target-or-port
 }
 
 # ---------------------------------------------------------------- the backend: nginx
-declare -A TARGET_PORT TARGET_PID TARGET_QUERY TARGET_HEADER
+declare -A TARGET_PORT TARGET_PID TARGET_QUERY TARGET_HEADER TARGET_SCHEME
 read -r NGINX_PORT PORTY_TCP_PORT HAPROXY_TCP_PORT PORTY_HTTP_PORT HAPROXY_HTTP_PORT PORTY_TCP64_PORT \
     PORTY_HTTP_DYN_PORT PORTY_HTTP_HOST_PORT <<<"$(free_ports 8)"
+read -r PORTY_TLS_TCP_PORT HAPROXY_TLS_TCP_PORT PORTY_TLS_HTTP_PORT HAPROXY_TLS_HTTP_PORT \
+    PORTY_TLS_HS_PORT HAPROXY_TLS_HS_PORT <<<"$(free_ports 6)"
 
 start_nginx() {
     mkdir -p "$WORK/nginx/www" "$WORK/nginx/tmp"
@@ -278,9 +292,54 @@ target_port = $NGINX_PORT
 # porty with 64 KiB buffers (the default is 8 KiB; HAProxy's is 16 KiB): not in the default set.
 start_porty_tcp_64k() { start_porty porty-tcp-64k tcp "$PORTY_TCP64_PORT" "buffer_size_kb = 64"; }
 
-start_haproxy() { # name mode port
-    local name=$1 mode=$2 port=$3 dir="$WORK/$1" extra=""
+# ---------------------------------------------------------------- TLS targets
+# One throwaway certificate (P-256, self-signed) for porty and HAProxy alike; HAProxy wants
+# the certificate and key in one file.
+tls_cert() {
+    [ -f "$WORK/tls/cert.pem" ] && return 0
+    mkdir -p "$WORK/tls"
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+        -subj "/CN=bench.example" -addext "subjectAltName=DNS:bench.example,IP:127.0.0.1" \
+        -keyout "$WORK/tls/key.pem" -out "$WORK/tls/cert.pem" >"$WORK/tls/openssl.log" 2>&1 ||
+        { cat "$WORK/tls/openssl.log" >&2; return 1; }
+    cat "$WORK/tls/cert.pem" "$WORK/tls/key.pem" >"$WORK/tls/haproxy.pem"
+}
+start_porty_tls() { # name mode port
+    tls_cert || return 1
+    TARGET_SCHEME[$1]=https
+    start_porty_routes "$1" "$3" "" "
+[[routes]]
+name = \"bench-tls\"
+mode = \"$2\"
+listen_addr = \"127.0.0.1\"
+listen_port = $3
+target_addr = \"127.0.0.1\"
+target_port = $NGINX_PORT
+tls_cert = \"$WORK/tls/cert.pem\"
+tls_key = \"$WORK/tls/key.pem\""
+}
+start_porty_tls_tcp() { start_porty_tls porty-tls-tcp tcp "$PORTY_TLS_TCP_PORT"; }
+start_porty_tls_http() { start_porty_tls porty-tls-http http "$PORTY_TLS_HTTP_PORT"; }
+start_porty_tls_hs() {
+    TARGET_HEADER[porty-tls-hs]="Connection: close"
+    start_porty_tls porty-tls-hs http "$PORTY_TLS_HS_PORT"
+}
+start_haproxy_tls_tcp() { start_haproxy haproxy-tls-tcp tcp "$HAPROXY_TLS_TCP_PORT" tls; }
+start_haproxy_tls_http() { start_haproxy haproxy-tls-http http "$HAPROXY_TLS_HTTP_PORT" tls; }
+start_haproxy_tls_hs() {
+    TARGET_HEADER[haproxy-tls-hs]="Connection: close"
+    start_haproxy haproxy-tls-hs http "$HAPROXY_TLS_HS_PORT" tls
+}
+
+start_haproxy() { # name mode port [tls]
+    local name=$1 mode=$2 port=$3 dir="$WORK/$1" extra="" bind=""
     mkdir -p "$dir"
+    if [ "${4:-}" = tls ]; then
+        tls_cert || return 1
+        TARGET_SCHEME[$name]=https
+        # The same protocol floor as porty: TLS 1.2 and 1.3.
+        bind=" ssl crt $WORK/tls/haproxy.pem ssl-min-ver TLSv1.2"
+    fi
     if [ "$mode" = http ]; then
         extra="    option http-keep-alive
     http-reuse always"
@@ -301,7 +360,7 @@ defaults
 $extra
 
 frontend fe
-    bind 127.0.0.1:$port
+    bind 127.0.0.1:$port$bind
     default_backend be
 
 backend be
@@ -337,7 +396,7 @@ done
 if [ "${HOLD:-0}" = 1 ]; then
     # Profiling aid: keep everything running, pinned, and say where; Ctrl-C (or SIGTERM) ends it.
     for t in $ACTIVE; do
-        say "run.sh: HOLD $t: http://127.0.0.1:${TARGET_PORT[$t]}/small${TARGET_QUERY[$t]:-}${TARGET_HEADER[$t]:+  (header '${TARGET_HEADER[$t]}')}  pid ${TARGET_PID[$t]:-(nginx)}"
+        say "run.sh: HOLD $t: ${TARGET_SCHEME[$t]:-http}://127.0.0.1:${TARGET_PORT[$t]}/small${TARGET_QUERY[$t]:-}${TARGET_HEADER[$t]:+  (header '${TARGET_HEADER[$t]}')}  pid ${TARGET_PID[$t]:-(nginx)}"
     done
     say "run.sh: HOLD: e.g. perf record -g -p PID -- sleep 5  while  taskset -c $CLIENT_CPU wrk -t1 -c64 -d5s URL"
     while :; do sleep 1; done
@@ -360,7 +419,7 @@ for r in $(seq "$RUNS"); do
                 hdr=()
                 [ -n "${TARGET_HEADER[$t]:-}" ] && hdr=(-H "${TARGET_HEADER[$t]}")
                 "${CLIENT[@]}" wrk -t1 -c"$c" -d"${DURATION}s" --latency "${hdr[@]}" \
-                    "http://127.0.0.1:${TARGET_PORT[$t]}$p${TARGET_QUERY[$t]:-}" >"$out" 2>&1
+                    "${TARGET_SCHEME[$t]:-http}://127.0.0.1:${TARGET_PORT[$t]}$p${TARGET_QUERY[$t]:-}" >"$out" 2>&1
                 printf '%s' . >&2
             done
         done
