@@ -403,6 +403,96 @@ hc_can_read(const struct hconn *h, enum conn_side s)
 	return h->ready[s] && !src->eof && !buf_full(&src->in, h->c.owner->pool);
 }
 
+/*
+ * Body bytes spliced from side FROM wait in its pipe: move them on.
+ * Returns 1 when the pipe is empty (and given back), 0 when the peer is
+ * full, -1 on an error.
+ */
+static int
+hc_splice_out(struct hconn *h, enum conn_side from)
+{
+	struct half *src = &h->c.side[from];
+	enum conn_side to = conn_other(from);
+	enum io_rc rc;
+	size_t n;
+
+	rc = buf_splice_out(src->pipe, &h->c.side[to].tp, &n);
+	if (to == CONN_CLIENT)
+		h->c.bytes_out += n;
+	if (n > 0)
+		h->c.active = ev_now(h->c.owner->loop);
+	if (rc == IO_AGAIN) {
+		h->blocked[to] = 1;
+		return 0;
+	}
+	if (rc != IO_OK)
+		return -1;
+	buf_pipe_put(h->c.owner->pipes, src->pipe);
+	src->pipe = NULL;
+	return 1;
+}
+
+/*
+ * Whether the body bytes coming from side FROM (parsed by P) should be
+ * spliced: more of them are left than a buffer holds (a bulk body, where
+ * splice(2) saves the copies and moves a pipe's 64 KiB a call instead of a
+ * buffer's 8; small bodies are cheaper through the buffer), none wait in
+ * the buffer (bytes keep their order), both sockets carry the raw stream,
+ * and a pipe can be had (it is taken here).
+ */
+static bool
+hc_want_splice(struct hconn *h, enum conn_side from, const struct http_head *p)
+{
+	struct conn *c = &h->c;
+	struct half *src = &c->side[from];
+
+	if (c->owner->pipes == NULL || !buf_empty(&src->in) ||
+	    http_head_raw_left(p) <= c->owner->pool->size ||
+	    !src->tp.ops->splice || !c->side[conn_other(from)].tp.ops->splice)
+		return false;
+	src->pipe = buf_pipe_get(c->owner->pipes);
+	return src->pipe != NULL;
+}
+
+/*
+ * One splice of body bytes from side FROM into its pipe, counted by P.
+ * Returns as hc_read(); *END is set when they end the message.
+ */
+static int
+hc_splice_in(struct hconn *h, enum conn_side from, struct http_head *p,
+	     bool *end)
+{
+	struct half *src = &h->c.side[from];
+	uint64_t left = http_head_raw_left(p);
+	size_t want = h->c.owner->pipes->size, n, used;
+	enum io_rc rc;
+
+	if (want > left)
+		want = (size_t)left;
+	rc = buf_splice_in(src->pipe, &src->tp, want, &n);
+	if (rc == IO_OK) {
+		if (from == CONN_CLIENT)
+			h->c.bytes_in += n;
+		h->c.active = ev_now(h->c.owner->loop);
+		*end = http_head_skip(p, n, &used) == HTTP_HEAD_MESSAGE_END;
+		/* A short splice got all the socket had. */
+		if (n < want)
+			h->ready[from] = 0;
+		return 1;
+	}
+	buf_pipe_put(h->c.owner->pipes, src->pipe);
+	src->pipe = NULL;
+	if (rc == IO_AGAIN) {
+		h->ready[from] = 0;
+		return 0;
+	}
+	if (rc == IO_EOF) {
+		src->eof = 1;
+		return 2;
+	}
+	return -1;
+}
+
 /* ------------------------------------------------------------------ */
 /* Upstream pool                                                      */
 
@@ -1131,6 +1221,14 @@ hc_step_response(struct hconn *h)
 			return hc_close(h, CONN_END_ABORT, "client write");
 		return r == 0 ? HC_IDLE : HC_AGAIN;
 	}
+	if (up->pipe != NULL) {
+		if (h->blocked[CONN_CLIENT])
+			return HC_IDLE;
+		r = hc_splice_out(h, CONN_UPSTREAM);
+		if (r < 0)
+			return hc_close(h, CONN_END_ABORT, "client write");
+		return r == 0 ? HC_IDLE : HC_AGAIN;
+	}
 	if (h->resp_done || h->tunnel)
 		return HC_IDLE;
 	if (!buf_empty(&up->in)) {
@@ -1188,6 +1286,18 @@ hc_step_response(struct hconn *h)
 	}
 	if (!hc_can_read(h, CONN_UPSTREAM))
 		return HC_IDLE;
+	if (h->resp_started && hc_want_splice(h, CONN_UPSTREAM, &h->resp)) {
+		bool end = false;
+
+		r = hc_splice_in(h, CONN_UPSTREAM, &h->resp, &end);
+		if (r < 0)
+			return hc_close(h, CONN_END_ERROR, "upstream read");
+		if (end) {
+			h->resp_done = true;
+			h->up_keep = h->resp.keep_alive;
+		}
+		return r == 0 ? HC_IDLE : HC_AGAIN;
+	}
 	r = hc_read(h, CONN_UPSTREAM);
 	if (r < 0 && !h->resp_got && hc_retry_fresh(h) == HC_GONE)
 		return HC_GONE;
@@ -1260,7 +1370,8 @@ hc_step_exchange(struct hconn *h)
 			return HC_AGAIN;
 		}
 	}
-	if (h->chead != NULL || h->resp_fwd > 0)
+	if (h->chead != NULL || h->resp_fwd > 0 ||
+	    c->side[CONN_UPSTREAM].pipe != NULL)
 		return HC_IDLE;
 	if (h->tunnel) {
 		if ((h->uhead != NULL && h->uhead_off < h->uhead_len) ||
@@ -1344,7 +1455,8 @@ hc_arm(struct hconn *h)
 		bool upending = (h->uhead != NULL &&
 				 h->uhead_off < h->uhead_len) ||
 				h->req_fwd > 0;
-		bool cpending = h->chead != NULL || h->resp_fwd > 0;
+		bool cpending = h->chead != NULL || h->resp_fwd > 0 ||
+				up->pipe != NULL;
 
 		/*
 		 * The client stays watched the whole exchange (pipelined
