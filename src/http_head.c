@@ -1297,8 +1297,15 @@ out_host(struct out *o, const char *host, unsigned port)
 	if (v6)
 		out_put(o, "]", 1);
 	if (port != 80) {
-		snprintf(num, sizeof(num), ":%u", port);
-		out_str(o, num);
+		/* By hand: this runs for every request. */
+		char *p = num + sizeof(num);
+
+		do {
+			*--p = (char)('0' + port % 10);
+			port /= 10;
+		} while (port > 0);
+		*--p = ':';
+		out_put(o, p, (size_t)(num + sizeof(num) - p));
 	}
 }
 

@@ -120,6 +120,7 @@ struct hconn {
 	const char *method;
 	char *path; /* owned: the target without porty parameters */
 	size_t path_cap;
+	char client_ip[INET6_ADDRSTRLEN]; /* X-Forwarded-For's, or "" */
 	char **hdrs; /* owned (verbose): name, value... then the text */
 	unsigned nhdrs;
 	size_t path_len;
@@ -712,7 +713,6 @@ hc_rewrite(struct hconn *h, const struct router_decision *d, const char *out)
 {
 	const struct route *r = d->route;
 	struct http_head_rewrite rw;
-	char client[INET6_ADDRSTRLEN];
 	const struct addr *peer = &h->c.peer;
 	size_t n;
 
@@ -731,20 +731,24 @@ hc_rewrite(struct hconn *h, const struct router_decision *d, const char *out)
 		}
 	}
 	rw.forwarded = r->forwarded_headers;
-	client[0] = '\0';
-	if (peer->u.sa.sa_family == AF_INET6) {
-		const struct in6_addr *a6 = &peer->u.in6.sin6_addr;
+	if (rw.forwarded && h->client_ip[0] == '\0') {
+		/* Once per connection: inet_ntop() formats with sprintf. */
+		if (peer->u.sa.sa_family == AF_INET6) {
+			const struct in6_addr *a6 = &peer->u.in6.sin6_addr;
 
-		if (IN6_IS_ADDR_V4MAPPED(a6))
-			(void)inet_ntop(AF_INET, &a6->s6_addr[12], client,
-					sizeof(client));
-		else
-			(void)inet_ntop(AF_INET6, a6, client, sizeof(client));
-	} else {
-		(void)inet_ntop(AF_INET, &peer->u.in.sin_addr, client,
-				sizeof(client));
+			if (IN6_IS_ADDR_V4MAPPED(a6))
+				(void)inet_ntop(AF_INET, &a6->s6_addr[12],
+						h->client_ip,
+						sizeof(h->client_ip));
+			else
+				(void)inet_ntop(AF_INET6, a6, h->client_ip,
+						sizeof(h->client_ip));
+		} else {
+			(void)inet_ntop(AF_INET, &peer->u.in.sin_addr,
+					h->client_ip, sizeof(h->client_ip));
+		}
 	}
-	rw.client_addr = client;
+	rw.client_addr = h->client_ip;
 	rw.proto = "http";
 	/* Keep the upstream open for the pool (HTTP/1.1 does by default). */
 	rw.conn = h->req.major == 1 && h->req.minor == 0
