@@ -59,12 +59,21 @@ struct http_listener {
 	size_t nself;
 };
 
+/*
+ * After a last answer porty shuts its side and reads (and drops) what the
+ * client still sends, for this long at most, before it closes: closing
+ * with unread bytes would send a reset, which can destroy the answer in
+ * the client's receive queue before it is read (nginx's lingering close).
+ */
+#define HC_LINGER_S 5.0
+
 /* Where a connection is, finer than enum conn_state. */
 enum hc_phase {
 	HC_HEAD = 0, /* reading a request head (CONN_HTTP_HEAD) */
 	HC_CONNECT,  /* upstream_connect() runs (CONN_CONNECTING) */
 	HC_EXCHANGE, /* head sent; bodies and the response flow (RELAYING) */
 	HC_CLOSING,  /* an error answer is written, then the close */
+	HC_LINGER,   /* answered and shut: discard what the client still sends */
 };
 
 /* What one step did. */
@@ -253,8 +262,8 @@ hc_close(struct hconn *h, enum conn_end end, const char *why)
 static void hc_timer_cb(struct ev_loop *loop, ev_timer *w, int revents);
 
 /*
- * Answer STATUS with the one-line BODY, then close: the upstream is let
- * go, the client is not read any more.
+ * Answer STATUS with the one-line BODY, then close (after a linger): the
+ * upstream is let go, the client is read again only once the answer is out.
  */
 static enum hc_step
 hc_error(struct hconn *h, unsigned status, const char *body)
@@ -1344,6 +1353,8 @@ hc_park_upstream(struct hconn *h)
 	up->tp.fd = -1;
 }
 
+static enum hc_step hc_linger(struct hconn *h);
+
 /* The exchange: both directions, then the end of the request. */
 static enum hc_step
 hc_step_exchange(struct hconn *h)
@@ -1390,8 +1401,9 @@ hc_step_exchange(struct hconn *h)
 		return HC_IDLE;
 	if (!h->req_done || (h->uhead != NULL && h->uhead_off < h->uhead_len) ||
 	    h->req_fwd > 0) {
-		/* An early answer: the rest of the request is not read. */
-		return hc_close(h, CONN_END_DONE, NULL);
+		/* An early answer: the rest of the request is not forwarded. */
+		hc_log_end(h, NULL);
+		return hc_linger(h);
 	}
 	hc_log_end(h, NULL);
 	if (!h->keep || h->hl->stopping)
@@ -1416,6 +1428,49 @@ hc_close_answered(struct hconn *h, enum conn_end end)
 	return HC_GONE;
 }
 
+/*
+ * The last answer is out (logged already): shut the client's direction and
+ * linger (HC_LINGER_S) unless the client has closed too.
+ */
+static enum hc_step
+hc_linger(struct hconn *h)
+{
+	struct conn *c = &h->c;
+	struct half *cl = &c->side[CONN_CLIENT];
+
+	(void)cl->tp.ops->shutdown(&cl->tp);
+	conn_detach(c, CONN_UPSTREAM);
+	buf_release(&c->side[CONN_UPSTREAM].in, c->owner->pool);
+	buf_release(&cl->in, c->owner->pool);
+	if (cl->eof) {
+		conn_close(c, CONN_END_DONE, NULL);
+		return HC_GONE;
+	}
+	h->phase = HC_LINGER;
+	h->ready[CONN_CLIENT] = 1;
+	conn_timer(c, HC_LINGER_S, hc_timer_cb);
+	return HC_AGAIN;
+}
+
+static enum hc_step
+hc_step_linger(struct hconn *h)
+{
+	struct conn *c = &h->c;
+	int r;
+
+	if (!hc_can_read(h, CONN_CLIENT))
+		return HC_IDLE;
+	r = hc_read(h, CONN_CLIENT);
+	buf_release(&c->side[CONN_CLIENT].in, c->owner->pool);
+	if (r == 1)
+		return HC_AGAIN;
+	if (r == 0)
+		return HC_IDLE;
+	/* The client's end (or a reset): nothing can be lost now. */
+	conn_close(c, CONN_END_DONE, NULL);
+	return HC_GONE;
+}
+
 static enum hc_step
 hc_step_closing(struct hconn *h)
 {
@@ -1429,9 +1484,11 @@ hc_step_closing(struct hconn *h)
 		return hc_close_answered(h, CONN_END_ABORT);
 	if (r == 0)
 		return HC_IDLE;
-	(void)h->c.side[CONN_CLIENT].tp.ops->shutdown(
-	    &h->c.side[CONN_CLIENT].tp);
-	return hc_close_answered(h, CONN_END_DONE);
+	/* The body's newline is out: make it the end, for the log. */
+	h->chead[h->chead_len - 1] = '\0';
+	hc_log_end(h, h->chead + h->err_off);
+	h->chead = NULL;
+	return hc_linger(h);
 }
 
 /* Start exactly the watchers the phase needs. */
@@ -1478,6 +1535,9 @@ hc_arm(struct hconn *h)
 	case HC_CLOSING:
 		cwr = h->chead != NULL;
 		break;
+	case HC_LINGER:
+		crd = !cl->eof;
+		break;
 	case HC_CONNECT:
 		return;
 	}
@@ -1518,6 +1578,9 @@ hc_drive(struct hconn *h)
 			break;
 		case HC_CLOSING:
 			s = hc_step_closing(h);
+			break;
+		case HC_LINGER:
+			s = hc_step_linger(h);
 			break;
 		case HC_CONNECT:
 			s = HC_IDLE;
@@ -1600,6 +1663,9 @@ hc_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		return;
 	case HC_CLOSING:
 		(void)hc_close_answered(h, CONN_END_TIMEOUT);
+		return;
+	case HC_LINGER:
+		conn_close(c, CONN_END_DONE, NULL);
 		return;
 	case HC_CONNECT:
 		(void)hc_close(h, CONN_END_TIMEOUT, NULL);
@@ -1688,8 +1754,9 @@ hc_connect_failed(struct conn *c, const char *why)
 }
 
 /*
- * The server stops: a connection waiting for a request that has not begun
- * closes now; one in a request finishes it (no keep-alive afterwards).
+ * The server stops: a connection waiting for a request that has not begun,
+ * or lingering after its last answer, closes now; one in a request
+ * finishes it (no keep-alive afterwards).
  */
 static void
 hc_stopping(struct conn *c)
@@ -1697,8 +1764,9 @@ hc_stopping(struct conn *c)
 	struct hconn *h = hc_of(c);
 
 	h->hl->stopping = true;
-	if (h->phase == HC_HEAD && !http_head_in_message(&h->req) &&
-	    buf_empty(&c->side[CONN_CLIENT].in))
+	if ((h->phase == HC_HEAD && !http_head_in_message(&h->req) &&
+	     buf_empty(&c->side[CONN_CLIENT].in)) ||
+	    h->phase == HC_LINGER)
 		conn_close(c, CONN_END_DONE, NULL);
 }
 

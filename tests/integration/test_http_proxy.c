@@ -1437,6 +1437,40 @@ START_TEST(test_http_proxy_client_half_close)
 }
 END_TEST
 
+/*
+ * An error answered before the request body is read: porty lingers,
+ * dropping the body the client goes on sending, so the client's send
+ * completes and the answer is read whole instead of lost to a reset.
+ */
+START_TEST(test_http_proxy_error_lingers)
+{
+	struct harness *h = harness_new(__func__);
+	int port = hp_start(h, 0, "", "", NULL);
+	int fd = harness_connect(AF_INET, port, harness_ms(5000));
+	const size_t len = 4u << 20;
+	char *body = calloc(1, len), resp[512];
+	const char *head = "POST /upload HTTP/1.1\r\nHost: x\r\n"
+			   "Content-Length: 4194304\r\n\r\n";
+	size_t n;
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_ptr_nonnull(body);
+	ck_assert(harness_send(fd, head, strlen(head), harness_ms(5000)));
+	ck_assert_msg(harness_send(fd, body, len, harness_ms(10000)),
+		      "the body could not be sent: %s", strerror(errno));
+	n = harness_recv(fd, resp, sizeof(resp) - 1, harness_ms(5000));
+	resp[n] = '\0';
+	ck_assert_msg(strncmp(resp, "HTTP/1.1 400 ", 13) == 0,
+		      "no whole 400 answer: \"%s\"", resp);
+	ck_assert_msg(harness_contains(resp, "\r\n\r\n400 "),
+		      "the 400 has no body: \"%s\"", resp);
+	(void)shutdown(fd, SHUT_WR);
+	(void)close(fd);
+	free(body);
+	harness_free(h);
+}
+END_TEST
+
 /* A 103 Early Hints reaches the client before the final response. */
 START_TEST(test_http_proxy_interim_103)
 {
@@ -2024,6 +2058,7 @@ http_proxy_suite(void)
 	tcase_add_test(tc, test_http_proxy_connection_close);
 	tcase_add_test(tc, test_http_proxy_client_abort_seen);
 	tcase_add_test(tc, test_http_proxy_client_half_close);
+	tcase_add_test(tc, test_http_proxy_error_lingers);
 	tcase_add_test(tc, test_http_proxy_retry_dropped_pooled);
 	suite_add_tcase(s, tc);
 
