@@ -409,6 +409,20 @@ hc_can_read(const struct hconn *h, enum conn_side s)
 /* ------------------------------------------------------------------ */
 /* Upstream pool                                                      */
 
+/*
+ * W was just set to a descriptor that stays registered with the loop's
+ * backend under another watcher: a pooled upstream passing between the
+ * pool and a connection. ev_io_set() marks the descriptor as possibly new,
+ * and libev then re-adds it to epoll, which fails with EEXIST (a wasted
+ * syscall twice per request); the registration is the same open socket, so
+ * the mark is dropped. Never for a descriptor closed in between.
+ */
+static void
+hpool_same_fd(ev_io *w)
+{
+	w->events &= ~EV__IOFDSET;
+}
+
 static void
 hpool_unlink(struct http_listener *hl, struct hpool_ent *e)
 {
@@ -477,6 +491,7 @@ hpool_put(struct http_listener *hl, const struct addr *key, int fd,
 	e->key = *key;
 	e->hl = hl;
 	ev_io_init(&e->io, hpool_io_cb, fd, EV_READ);
+	hpool_same_fd(&e->io);
 	e->io.data = e;
 	ev_timer_init(&e->tm, hpool_timer_cb, idle, 0.);
 	e->tm.data = e;
@@ -673,6 +688,8 @@ hc_upstream(struct hconn *h)
 	if (fd != -1) {
 		h->reused = true;
 		conn_attach(c, CONN_UPSTREAM, fd, &plain_transport_ops);
+		hpool_same_fd(&c->side[CONN_UPSTREAM].rd);
+		hpool_same_fd(&c->side[CONN_UPSTREAM].wr);
 		hc_connected(c);
 		return HC_GONE;
 	}
@@ -1232,6 +1249,21 @@ hc_step_exchange(struct hconn *h)
 		return b;
 	if (a == HC_AGAIN || b == HC_AGAIN)
 		return HC_AGAIN;
+	if (hc_can_read(h, CONN_CLIENT)) {
+		/*
+		 * The steps did not want client bytes (the request is done, or
+		 * the upstream is full): take them anyway while there is room,
+		 * since hc_arm() keeps the client watched.
+		 */
+		switch (hc_read(h, CONN_CLIENT)) {
+		case -1:
+			return hc_close(h, CONN_END_ABORT, "client read");
+		case 0:
+			break;
+		default:
+			return HC_AGAIN;
+		}
+	}
 	if (h->chead != NULL || h->resp_fwd > 0)
 		return HC_IDLE;
 	if (h->tunnel) {
@@ -1318,8 +1350,12 @@ hc_arm(struct hconn *h)
 				h->req_fwd > 0;
 		bool cpending = h->chead != NULL || h->resp_fwd > 0;
 
-		crd = !h->req_done && !upending && !cl->eof &&
-		      !buf_full(&cl->in, pool);
+		/*
+		 * The client stays watched the whole exchange (pipelined
+		 * requests wait in its buffer, an abort is seen at once, and
+		 * the descriptor's epoll mask does not flap per request).
+		 */
+		crd = !cl->eof && !buf_full(&cl->in, pool);
 		uwr = upending || (!h->req_done && !buf_empty(&cl->in));
 		urd = !h->resp_done && !h->tunnel && !cpending && !up->eof &&
 		      !buf_full(&up->in, pool);
@@ -1476,8 +1512,10 @@ hc_start_head(struct hconn *h)
 	h->out0 = c->bytes_out;
 	if (c->state != CONN_HTTP_HEAD)
 		conn_set_state(c, CONN_HTTP_HEAD);
-	/* Pipelined bytes may wait in the buffer or the socket. */
-	h->ready[CONN_CLIENT] = 1;
+	/*
+	 * Pipelined bytes may wait in the buffer; the socket's are known:
+	 * its read watcher ran through the exchange (ready[] is current).
+	 */
 	conn_timer(c, (ev_tstamp)h->hl->header_timeout_s, hc_timer_cb);
 }
 
@@ -1496,6 +1534,8 @@ hc_start(struct conn *c)
 		ev_set_cb(&c->side[i].wr, hc_write_cb);
 	}
 	hc_start_head(h);
+	/* A new client has usually sent its request already: read it now. */
+	h->ready[CONN_CLIENT] = 1;
 	hc_drive(h);
 }
 
@@ -1512,9 +1552,13 @@ hc_connected(struct conn *c)
 	up->eof = 0;
 	up->shut_wr = 0;
 	h->phase = HC_EXCHANGE;
-	h->ready[CONN_UPSTREAM] = 1;
+	/*
+	 * Nothing can be read before the request is out (a pooled connection
+	 * that turned readable left the pool); its read watcher says when the
+	 * answer comes. So does the client's, re-armed now if a connect ran.
+	 */
+	h->ready[CONN_UPSTREAM] = 0;
 	h->blocked[CONN_UPSTREAM] = 0;
-	h->ready[CONN_CLIENT] = 1;
 	c->active = ev_now(c->owner->loop);
 	conn_timer(c, (ev_tstamp)c->route->timeout_s, hc_timer_cb);
 	hc_drive(h);

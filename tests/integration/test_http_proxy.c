@@ -1357,6 +1357,66 @@ START_TEST(test_http_proxy_backend_drops)
 }
 END_TEST
 
+/*
+ * A client that resets while its request waits for the backend is seen at
+ * once: the upstream connection is closed long before timeout_seconds.
+ */
+START_TEST(test_http_proxy_client_abort_seen)
+{
+	struct harness *h = harness_new(__func__);
+	int bport, lfd = harness_listen(h, AF_INET, 16, &bport);
+	int port = hp_start(h, bport, "", "timeout_seconds = 30\n", NULL);
+	int cfd = harness_connect(AF_INET, port, harness_ms(5000));
+	static const char get[] = "GET /never HTTP/1.1\r\nHost: x\r\n\r\n";
+	struct linger lg = {.l_onoff = 1, .l_linger = 0};
+	char req[512];
+	int fd, waited;
+
+	ck_assert_int_ge(cfd, 0);
+	ck_assert(harness_send(cfd, get, sizeof(get) - 1, harness_ms(5000)));
+	fd = accept(lfd, NULL, NULL);
+	ck_assert_int_ge(fd, 0);
+	/* The request arrived whole: porty waits for the answer now. */
+	ck_assert_uint_gt(harness_recv(fd, req, 16, harness_ms(5000)), 0);
+	/* close() with a zero linger sends a reset. */
+	ck_assert_int_eq(
+	    setsockopt(cfd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)), 0);
+	(void)close(cfd);
+	waited = harness_wait_closed(fd, harness_ms(5000));
+	ck_assert_msg(waited >= 0,
+		      "upstream still open 5 s after the client reset");
+	(void)close(fd);
+	harness_free(h);
+}
+END_TEST
+
+/*
+ * A client that half-closes after its request (shutdown(SHUT_WR)) still
+ * gets the whole response, then the close.
+ */
+START_TEST(test_http_proxy_client_half_close)
+{
+	struct harness *h = harness_new(__func__);
+	struct harness_backend *b = harness_http_backend(h, AF_INET);
+	int port = hp_start(h, harness_backend_port(b), "", "", NULL);
+	struct harness_http_conn *c = harness_http_connect(h, AF_INET, port);
+	const struct harness_http_resp *r;
+
+	harness_http_puts(c,
+			  "GET /slow?ms=300 HTTP/1.1\r\nHost: x\r\n\r\n");
+	ck_assert_int_eq(shutdown(harness_http_fd(c), SHUT_WR), 0);
+	r = harness_http_response(c, 0, HP_WAIT);
+	hp_status(r, 200, "half-closed client");
+	ck_assert_msg(harness_contains(r->head, "Connection: close"),
+		      "no Connection: close after the client's FIN: %s",
+		      r->head);
+	ck_assert_int_ge(harness_wait_closed(harness_http_fd(c),
+					     harness_ms(5000)),
+			 0);
+	harness_free(h);
+}
+END_TEST
+
 /* A 103 Early Hints reaches the client before the final response. */
 START_TEST(test_http_proxy_interim_103)
 {
@@ -1942,6 +2002,8 @@ http_proxy_suite(void)
 	tcase_add_test(tc, test_http_proxy_pipelining);
 	tcase_add_test(tc, test_http_proxy_pipelining_two_backends);
 	tcase_add_test(tc, test_http_proxy_connection_close);
+	tcase_add_test(tc, test_http_proxy_client_abort_seen);
+	tcase_add_test(tc, test_http_proxy_client_half_close);
 	tcase_add_test(tc, test_http_proxy_retry_dropped_pooled);
 	suite_add_tcase(s, tc);
 
