@@ -40,7 +40,7 @@
 #define ADMIN_PAUSE 0.5
 
 struct admin_conn {
-	struct admin *a;          /* borrowed: owns the conn */
+	struct admin *a; /* borrowed: owns the conn */
 	struct admin_conn *prev, *next;
 	ev_io io;                 /* reading the head, writing, lingering */
 	ev_timer timer;           /* head, write or linger deadline */
@@ -56,7 +56,7 @@ struct admin {
 	double head_timeout;      /* header_timeout_seconds */
 	struct admin_conn *conns; /* owned: the clients */
 	unsigned nconns;
-	ev_timer pause;           /* out of descriptors: accept again later */
+	ev_timer pause; /* out of descriptors: accept again later */
 	bool paused;
 	size_t nio;
 	ev_io io[ADMIN_MAX_ADDRS]; /* one per listening socket */
@@ -69,15 +69,24 @@ static const char *
 admin_reason(unsigned status)
 {
 	switch (status) {
-	case 200: return "OK";
-	case 400: return "Bad Request";
-	case 404: return "Not Found";
-	case 405: return "Method Not Allowed";
-	case 408: return "Request Timeout";
-	case 431: return "Request Header Fields Too Large";
-	case 500: return "Internal Server Error";
-	case 505: return "HTTP Version Not Supported";
-	default: return "Error";
+	case 200:
+		return "OK";
+	case 400:
+		return "Bad Request";
+	case 404:
+		return "Not Found";
+	case 405:
+		return "Method Not Allowed";
+	case 408:
+		return "Request Timeout";
+	case 431:
+		return "Request Header Fields Too Large";
+	case 500:
+		return "Internal Server Error";
+	case 505:
+		return "HTTP Version Not Supported";
+	default:
+		return "Error";
 	}
 }
 
@@ -205,8 +214,8 @@ admin_answer(const struct stats *st, const char *head, size_t len, double now,
 		return admin_error(out, 405, "Allow: GET, HEAD\r\n");
 	plen = tlen;
 	if (memchr(target, '?', tlen) != NULL)
-		plen = (size_t)((const char *)memchr(target, '?', tlen) -
-				target);
+		plen =
+		    (size_t)((const char *)memchr(target, '?', tlen) - target);
 	if (plen == 8 && memcmp(target, "/metrics", 8) == 0) {
 		rc = metrics_prometheus(st, &body);
 		type = "text/plain; version=0.0.4; charset=utf-8";

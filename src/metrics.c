@@ -124,32 +124,34 @@ struct metrics_def {
 	const char *name;
 	const char *type; /* "counter" or "gauge" */
 	const char *help;
-	bool http; /* only for http routes */
+	bool http;  /* only for http routes */
 	size_t off; /* offsetof(struct route_stats, FIELD), a uint64_t */
 };
 
 #define RS(f) offsetof(struct route_stats, f)
 
 static const struct metrics_def metrics_defs[] = {
-    {"porty_connections_active", "gauge", "Client connections open now.",
-	false, RS(conns_active)},
+    {"porty_connections_active", "gauge", "Client connections open now.", false,
+     RS(conns_active)},
     {"porty_connections_total", "counter", "Client connections accepted.",
-	false, RS(conns_total)},
+     false, RS(conns_total)},
     {"porty_bytes_in_total", "counter",
-	"Bytes read from clients (http: per request, on the route that served it).",
-	false, RS(bytes_in)},
+     "Bytes read from clients (http: per request, on the route that served "
+     "it).",
+     false, RS(bytes_in)},
     {"porty_bytes_out_total", "counter",
-	"Bytes written to clients (http: per request, on the route that served it).",
-	false, RS(bytes_out)},
+     "Bytes written to clients (http: per request, on the route that served "
+     "it).",
+     false, RS(bytes_out)},
     {"porty_upstream_connect_failures_total", "counter",
-	"Backend connects given up after every retry.", false,
-	RS(connect_failures)},
+     "Backend connects given up after every retry.", false,
+     RS(connect_failures)},
     {"porty_upstream_retries_total", "counter",
-	"Backend connect attempts beyond the first, and requests sent again "
-	"on a fresh connection.",
-	false, RS(retries)},
+     "Backend connect attempts beyond the first, and requests sent again "
+     "on a fresh connection.",
+     false, RS(retries)},
     {"porty_http_requests_total", "counter",
-	"HTTP requests ended, answered or not.", true, RS(requests)},
+     "HTTP requests ended, answered or not.", true, RS(requests)},
 };
 
 static uint64_t
@@ -165,8 +167,8 @@ static void
 metrics_head(struct metrics_text *t, const char *name, const char *type,
 	     const char *help)
 {
-	metrics_text_printf(t, "# HELP %s %s\n# TYPE %s %s\n", name, help,
-			    name, type);
+	metrics_text_printf(t, "# HELP %s %s\n# TYPE %s %s\n", name, help, name,
+			    type);
 }
 
 /* Whether any current route of ST is an http route. */
@@ -210,14 +212,12 @@ metrics_histogram(struct metrics_text *t, const struct stats *st, size_t n)
 			cum += s->duration[b];
 			metrics_sample(t, name, "_bucket", s);
 			if (b < STATS_NBUCKETS)
-				metrics_text_printf(t, ",le=\"%g\"} %" PRIu64
-						    "\n",
-						    stats_duration_bounds[b],
-						    cum);
+				metrics_text_printf(
+				    t, ",le=\"%g\"} %" PRIu64 "\n",
+				    stats_duration_bounds[b], cum);
 			else
-				metrics_text_printf(t, ",le=\"+Inf\"} %" PRIu64
-						    "\n",
-						    cum);
+				metrics_text_printf(
+				    t, ",le=\"+Inf\"} %" PRIu64 "\n", cum);
 		}
 		metrics_sample(t, name, "_sum", s);
 		metrics_text_printf(t, "} %.6f\n", s->duration_sum);
@@ -281,8 +281,7 @@ metrics_json_counters(struct metrics_text *t, const struct route_stats *s)
 	    ",\"retries\":%" PRIu64,
 	    s->conns_active, s->conns_total, s->bytes_in, s->bytes_out,
 	    s->requests, s->responses[0], s->responses[1], s->responses[2],
-	    s->responses[3], s->responses[4], s->connect_failures,
-	    s->retries);
+	    s->responses[3], s->responses[4], s->connect_failures, s->retries);
 }
 
 int
@@ -294,15 +293,16 @@ metrics_status_json(const struct stats *st, double now,
 	int c;
 
 	memset(&total, 0, sizeof(total));
-	metrics_text_printf(out, "{\"version\":\"%s\",\"uptime_seconds\":%.0f,"
-				 "\"routes\":[",
+	metrics_text_printf(out,
+			    "{\"version\":\"%s\",\"uptime_seconds\":%.0f,"
+			    "\"routes\":[",
 			    PACKAGE_VERSION,
 			    now > st->start ? now - st->start : 0.0);
 	for (i = 0; i < n; i++) {
 		const struct route_stats *s = st->v[i];
 
-		metrics_text_add(out, i == 0 ? "{\"name\":" : ",{\"name\":",
-				 i == 0 ? 8 : 9);
+		metrics_text_add(
+		    out, i == 0 ? "{\"name\":" : ",{\"name\":", i == 0 ? 8 : 9);
 		metrics_json_str(out, s->name);
 		metrics_text_printf(out, ",\"mode\":\"%s\",\"listen\":",
 				    s->http ? "http" : "tcp");
@@ -335,15 +335,13 @@ metrics_log_status(const struct stats *st)
 		const struct route_stats *s = st->v[i];
 
 		if (!s->http) {
-			log_msg(LOG_SEV_INFO, s->name,
-				"status: active=%" PRIu64
-				" connections=%" PRIu64 " bytes_in=%" PRIu64
-				" bytes_out=%" PRIu64
-				" connect_failures=%" PRIu64
-				" retries=%" PRIu64,
-				s->conns_active, s->conns_total, s->bytes_in,
-				s->bytes_out, s->connect_failures,
-				s->retries);
+			log_msg(
+			    LOG_SEV_INFO, s->name,
+			    "status: active=%" PRIu64 " connections=%" PRIu64
+			    " bytes_in=%" PRIu64 " bytes_out=%" PRIu64
+			    " connect_failures=%" PRIu64 " retries=%" PRIu64,
+			    s->conns_active, s->conns_total, s->bytes_in,
+			    s->bytes_out, s->connect_failures, s->retries);
 			continue;
 		}
 		log_msg(LOG_SEV_INFO, s->name,

@@ -24,23 +24,23 @@ extern const double stats_duration_bounds[STATS_NBUCKETS];
  * same name at the same counters.
  */
 struct route_stats {
-	char *name;   /* owned: the route's name */
-	char *listen; /* owned: "addr:port" as configured */
-	bool http;    /* mode http: request metrics apply */
-	bool current; /* a route of the running config (else kept for a
-			 route that may come back, and not shown) */
-	uint64_t conns_active;     /* gauge: open client connections */
-	uint64_t conns_total;      /* client connections accepted */
-	uint64_t bytes_in;         /* read from clients */
-	uint64_t bytes_out;        /* written to clients */
-	uint64_t requests;         /* HTTP requests ended (answered or not) */
-	uint64_t responses[5];     /* HTTP responses by class: 1xx..5xx */
+	char *name;            /* owned: the route's name */
+	char *listen;          /* owned: "addr:port" as configured */
+	bool http;             /* mode http: request metrics apply */
+	bool current;          /* a route of the running config (else kept for a
+				  route that may come back, and not shown) */
+	uint64_t conns_active; /* gauge: open client connections */
+	uint64_t conns_total;  /* client connections accepted */
+	uint64_t bytes_in;     /* read from clients */
+	uint64_t bytes_out;    /* written to clients */
+	uint64_t requests;     /* HTTP requests ended (answered or not) */
+	uint64_t responses[5]; /* HTTP responses by class: 1xx..5xx */
 	uint64_t connect_failures; /* connects given up after every retry */
 	uint64_t retries;          /* connect attempts beyond the first, and
 				      requests repeated on a fresh upstream */
 	uint64_t duration[STATS_NBUCKETS + 1]; /* per bucket, not cumulative;
 						  the last is +Inf */
-	double duration_sum; /* seconds, all requests */
+	double duration_sum;                   /* seconds, all requests */
 };
 
 /* Every route's counters, in the running config's order. */

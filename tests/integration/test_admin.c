@@ -118,12 +118,13 @@ START_TEST(test_admin_tcp_counters)
 				  "target_port = %d\n"
 				  "max_retries = 2\n"
 				  "[admin]\nlisten = \"127.0.0.1:%d\"\n",
-				  port, harness_backend_port(echo), dport,
-				  dead, aport));
+				  port, harness_backend_port(echo), dport, dead,
+				  aport));
 	text = adm_metrics(h, aport);
-	ck_assert_int_eq(adm_value(text, "porty_connections_total{route=\"fwd\"}"),
-			 0);
-	ck_assert_ptr_nonnull(strstr(text, "# TYPE porty_connections_active gauge\n"));
+	ck_assert_int_eq(
+	    adm_value(text, "porty_connections_total{route=\"fwd\"}"), 0);
+	ck_assert_ptr_nonnull(
+	    strstr(text, "# TYPE porty_connections_active gauge\n"));
 
 	/* One connection held open shows as active. */
 	fd = harness_connect(AF_INET, port, harness_ms(5000));
@@ -146,23 +147,27 @@ START_TEST(test_admin_tcp_counters)
 	text = adm_wait(h, aport, "porty_connections_active{route=\"fwd\"}", 0);
 	text = adm_wait(h, aport, "porty_bytes_in_total{route=\"fwd\"}",
 			1 + 1000 + 23456);
-	ck_assert_int_eq(adm_value(text, "porty_connections_total{route=\"fwd\"}"),
-			 3);
-	ck_assert_int_eq(adm_value(text, "porty_bytes_out_total{route=\"fwd\"}"),
-			 1 + 1000 + 23456);
 	ck_assert_int_eq(
-	    adm_value(text, "porty_upstream_connect_failures_total{route=\"fwd\"}"),
+	    adm_value(text, "porty_connections_total{route=\"fwd\"}"), 3);
+	ck_assert_int_eq(
+	    adm_value(text, "porty_bytes_out_total{route=\"fwd\"}"),
+	    1 + 1000 + 23456);
+	ck_assert_int_eq(
+	    adm_value(text,
+		      "porty_upstream_connect_failures_total{route=\"fwd\"}"),
 	    0);
 	/* TCP routes have no HTTP series. */
-	ck_assert_ptr_null(strstr(text, "porty_http_requests_total{route=\"fwd\"}"));
+	ck_assert_ptr_null(
+	    strstr(text, "porty_http_requests_total{route=\"fwd\"}"));
 
 	/* A route whose backend refuses: two retries, then one failure. */
 	fd = harness_connect(AF_INET, dport, harness_ms(5000));
 	ck_assert_int_ne(fd, -1);
 	ck_assert_int_ge(harness_wait_closed(fd, harness_ms(5000)), 0);
 	close(fd);
-	text = adm_wait(
-	    h, aport, "porty_upstream_connect_failures_total{route=\"dead\"}", 1);
+	text = adm_wait(h, aport,
+			"porty_upstream_connect_failures_total{route=\"dead\"}",
+			1);
 	ck_assert_int_eq(
 	    adm_value(text, "porty_upstream_retries_total{route=\"dead\"}"), 2);
 	adm_wait(h, aport, "porty_connections_active{route=\"dead\"}", 0);
@@ -188,22 +193,22 @@ START_TEST(test_admin_http_counters)
 	struct harness_proc *p;
 	size_t i;
 
-	p = adm_serve(h, port, aport,
-		  harness_fmt(h,
-			      "[[routes]]\nname = \"web\"\nmode = \"http\"\n"
-			      "listen_addr = \"127.0.0.1\"\n"
-			      "listen_port = %d\n"
-			      "target_addr = \"127.0.0.1\"\n"
-			      "target_port = %d\n"
-			      "[[routes]]\nname = \"gone\"\nmode = \"http\"\n"
-			      "listen_addr = \"127.0.0.1\"\n"
-			      "listen_port = %d\n"
-			      "target_addr = \"127.0.0.1\"\n"
-			      "target_port = %d\n"
-			      "max_retries = 1\n"
-			      "[admin]\nlisten = \"127.0.0.1:%d\"\n",
-			      port, harness_backend_port(be), dport, dead,
-			      aport));
+	p = adm_serve(
+	    h, port, aport,
+	    harness_fmt(h,
+			"[[routes]]\nname = \"web\"\nmode = \"http\"\n"
+			"listen_addr = \"127.0.0.1\"\n"
+			"listen_port = %d\n"
+			"target_addr = \"127.0.0.1\"\n"
+			"target_port = %d\n"
+			"[[routes]]\nname = \"gone\"\nmode = \"http\"\n"
+			"listen_addr = \"127.0.0.1\"\n"
+			"listen_port = %d\n"
+			"target_addr = \"127.0.0.1\"\n"
+			"target_port = %d\n"
+			"max_retries = 1\n"
+			"[admin]\nlisten = \"127.0.0.1:%d\"\n",
+			port, harness_backend_port(be), dport, dead, aport));
 	/* Five requests on one keep-alive connection. */
 	c = harness_http_connect(h, AF_INET, port);
 	for (i = 0; i < ARRAY_SIZE(paths); i++) {
@@ -227,34 +232,39 @@ START_TEST(test_admin_http_counters)
 	ck_assert(harness_contains(res->out,
 				   "Content-Type: text/plain; version=0.0.4"));
 	text = adm_wait(h, aport, "porty_connections_active{route=\"web\"}", 0);
-	ck_assert_int_eq(adm_value(text, "porty_http_requests_total{route=\"web\"}"),
-			 5);
 	ck_assert_int_eq(
-	    adm_value(text,
-		      "porty_http_responses_total{route=\"web\",class=\"2xx\"}"),
+	    adm_value(text, "porty_http_requests_total{route=\"web\"}"), 5);
+	ck_assert_int_eq(
+	    adm_value(
+		text,
+		"porty_http_responses_total{route=\"web\",class=\"2xx\"}"),
 	    3);
 	ck_assert_int_eq(
-	    adm_value(text,
-		      "porty_http_responses_total{route=\"web\",class=\"4xx\"}"),
+	    adm_value(
+		text,
+		"porty_http_responses_total{route=\"web\",class=\"4xx\"}"),
 	    1);
 	ck_assert_int_eq(
-	    adm_value(text,
-		      "porty_http_responses_total{route=\"web\",class=\"5xx\"}"),
+	    adm_value(
+		text,
+		"porty_http_responses_total{route=\"web\",class=\"5xx\"}"),
 	    1);
-	ck_assert_int_eq(adm_value(text, "porty_connections_total{route=\"web\"}"),
-			 1);
+	ck_assert_int_eq(
+	    adm_value(text, "porty_connections_total{route=\"web\"}"), 1);
 	ck_assert_int_eq(adm_value(text, "porty_bytes_in_total{route=\"web\"}"),
 			 (long long)in);
-	ck_assert_int_eq(adm_value(text, "porty_bytes_out_total{route=\"web\"}"),
-			 (long long)out);
 	ck_assert_int_eq(
-	    adm_value(text,
-		      "porty_http_request_duration_seconds_count{route=\"web\"}"),
-	    5);
+	    adm_value(text, "porty_bytes_out_total{route=\"web\"}"),
+	    (long long)out);
 	ck_assert_int_eq(
-	    adm_value(text, "porty_http_request_duration_seconds_bucket{"
-			    "route=\"web\",le=\"+Inf\"}"),
+	    adm_value(
+		text,
+		"porty_http_request_duration_seconds_count{route=\"web\"}"),
 	    5);
+	ck_assert_int_eq(adm_value(text,
+				   "porty_http_request_duration_seconds_bucket{"
+				   "route=\"web\",le=\"+Inf\"}"),
+			 5);
 	ck_assert_ptr_nonnull(strstr(
 	    text, "porty_http_request_duration_seconds_sum{route=\"web\"} "));
 	/* The refused backend: a 502, one failure after one retry. */
@@ -264,8 +274,9 @@ START_TEST(test_admin_http_counters)
 	ck_assert_int_eq(
 	    adm_value(text, "porty_upstream_retries_total{route=\"gone\"}"), 1);
 	ck_assert_int_eq(
-	    adm_value(text,
-		      "porty_http_responses_total{route=\"gone\",class=\"5xx\"}"),
+	    adm_value(
+		text,
+		"porty_http_responses_total{route=\"gone\",class=\"5xx\"}"),
 	    1);
 	harness_stop(p);
 	harness_free(h);
@@ -385,19 +396,19 @@ adm_usr1(const char *format)
 	char buf[4];
 	int fd;
 
-	p = harness_serve(h, p1,
-			  harness_fmt(h,
-				      "log_format = \"%s\"\n"
-				      "[[routes]]\nname = \"alpha\"\n"
-				      "listen_addr = \"127.0.0.1\"\n"
-				      "listen_port = %d\n"
-				      "target_addr = \"127.0.0.1\"\n"
-				      "target_port = %d\n"
-				      "[[routes]]\nname = \"beta\"\nmode = \"http\"\n"
-				      "listen_addr = \"127.0.0.1\"\n"
-				      "listen_port = %d\n",
-				      format, p1, harness_backend_port(echo),
-				      p2));
+	p = harness_serve(
+	    h, p1,
+	    harness_fmt(h,
+			"log_format = \"%s\"\n"
+			"[[routes]]\nname = \"alpha\"\n"
+			"listen_addr = \"127.0.0.1\"\n"
+			"listen_port = %d\n"
+			"target_addr = \"127.0.0.1\"\n"
+			"target_port = %d\n"
+			"[[routes]]\nname = \"beta\"\nmode = \"http\"\n"
+			"listen_addr = \"127.0.0.1\"\n"
+			"listen_port = %d\n",
+			format, p1, harness_backend_port(echo), p2));
 	fd = harness_connect(AF_INET, p1, harness_ms(5000));
 	ck_assert(harness_send(fd, "ab", 2, harness_ms(5000)));
 	ck_assert_uint_eq(harness_recv(fd, buf, 2, harness_ms(5000)), 2);
@@ -428,7 +439,8 @@ adm_usr1(const char *format)
 		/* Each line names only its route. */
 		if (strstr(text, "alpha") != NULL) {
 			ck_assert_ptr_null(strstr(text, "beta"));
-			ck_assert_ptr_nonnull(strstr(text, "status: active=1 "));
+			ck_assert_ptr_nonnull(
+			    strstr(text, "status: active=1 "));
 			ck_assert_ptr_nonnull(strstr(text, " connections=1 "));
 		} else {
 			ck_assert_ptr_nonnull(strstr(text, "beta"));

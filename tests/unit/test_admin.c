@@ -18,15 +18,15 @@ static const struct answer_case {
 	const char *has; /* in the response */
 } answer_cases[] = {
     {"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n", 200,
-	"Content-Type: text/plain; version=0.0.4"},
+     "Content-Type: text/plain; version=0.0.4"},
     {"GET /metrics?x=1 HTTP/1.0\r\n\r\n", 200, "porty_connections_total{"},
     {"GET /status HTTP/1.1\r\nHost: x\r\nAccept: */*\r\n\r\n", 200,
-	"Content-Type: application/json"},
+     "Content-Type: application/json"},
     {"GET / HTTP/1.1\r\nHost: x\r\n\r\n", 404, "\r\n\r\n404 Not Found\n"},
     {"GET /metricsx HTTP/1.1\r\n\r\n", 404, "Connection: close"},
     {"GET /Metrics HTTP/1.1\r\n\r\n", 404, NULL},
     {"POST /metrics HTTP/1.1\r\nContent-Length: 0\r\n\r\n", 405,
-	"Allow: GET, HEAD\r\n"},
+     "Allow: GET, HEAD\r\n"},
     {"DELETE /status HTTP/1.1\r\n\r\n", 405, NULL},
     {"get /metrics HTTP/1.1\r\n\r\n", 405, NULL},
     {"GET /metrics HTTP/2.0\r\n\r\n", 505, NULL},
@@ -73,18 +73,17 @@ START_TEST(test_admin_answer_table)
 	const char *body;
 	unsigned long clen;
 
-	ck_assert_uint_eq(admin_answer(st, c->head, strlen(c->head), st->start,
-				       &t),
-			  c->status);
+	ck_assert_uint_eq(
+	    admin_answer(st, c->head, strlen(c->head), st->start, &t),
+	    c->status);
 	snprintf(line, sizeof(line), "HTTP/1.1 %u ", c->status);
 	ck_assert(strncmp(t.p, line, strlen(line)) == 0);
 	ck_assert_ptr_nonnull(strstr(t.p, "\r\nConnection: close\r\n"));
 	body = strstr(t.p, "\r\n\r\n");
 	ck_assert_ptr_nonnull(body);
-	ck_assert_int_eq(
-	    sscanf(strstr(t.p, "Content-Length: "), "Content-Length: %lu",
-		   &clen),
-	    1);
+	ck_assert_int_eq(sscanf(strstr(t.p, "Content-Length: "),
+				"Content-Length: %lu", &clen),
+			 1);
 	ck_assert_uint_eq(clen, t.len - (size_t)(body + 4 - t.p));
 	if (c->has != NULL)
 		ck_assert_ptr_nonnull(strstr(t.p, c->has));
@@ -115,9 +114,9 @@ admin_suite(void)
 	TCase *tc = tcase_create("admin_answer");
 
 	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_loop_test(tc, test_admin_answer_table, 0,
-			    (int)(sizeof(answer_cases) /
-				  sizeof(answer_cases[0])));
+	tcase_add_loop_test(
+	    tc, test_admin_answer_table, 0,
+	    (int)(sizeof(answer_cases) / sizeof(answer_cases[0])));
 	tcase_add_test(tc, test_admin_answer_head);
 	suite_add_tcase(s, tc);
 	return s;

@@ -16,26 +16,25 @@
 #include "suites.h"
 
 /* Two tcp routes (one disabled) and an http route with a awkward name. */
-static const char two_routes[] =
-    "[[routes]]\n"
-    "name = \"db\"\n"
-    "listen_addr = \"127.0.0.1\"\n"
-    "listen_port = 5001\n"
-    "target_addr = \"127.0.0.1\"\n"
-    "target_port = 6001\n"
-    "[[routes]]\n"
-    "name = \"off\"\n"
-    "enabled = false\n"
-    "listen_port = 5002\n"
-    "target_addr = \"127.0.0.1\"\n"
-    "target_port = 6002\n"
-    "[[routes]]\n"
-    "name = \"we\\\"b\\\\\"\n"
-    "mode = \"http\"\n"
-    "listen_addr = \"::1\"\n"
-    "listen_port = 5003\n"
-    "target_addr = \"127.0.0.1\"\n"
-    "target_port = 6003\n";
+static const char two_routes[] = "[[routes]]\n"
+				 "name = \"db\"\n"
+				 "listen_addr = \"127.0.0.1\"\n"
+				 "listen_port = 5001\n"
+				 "target_addr = \"127.0.0.1\"\n"
+				 "target_port = 6001\n"
+				 "[[routes]]\n"
+				 "name = \"off\"\n"
+				 "enabled = false\n"
+				 "listen_port = 5002\n"
+				 "target_addr = \"127.0.0.1\"\n"
+				 "target_port = 6002\n"
+				 "[[routes]]\n"
+				 "name = \"we\\\"b\\\\\"\n"
+				 "mode = \"http\"\n"
+				 "listen_addr = \"::1\"\n"
+				 "listen_port = 5003\n"
+				 "target_addr = \"127.0.0.1\"\n"
+				 "target_port = 6003\n";
 
 static struct config *
 load(const char *toml)
@@ -198,21 +197,27 @@ START_TEST(test_metrics_prometheus_text)
 	ck_assert(has_line(t.p, "porty_bytes_out_total{route=\"db\"} 4"));
 	ck_assert(has_line(
 	    t.p, "porty_upstream_connect_failures_total{route=\"db\"} 1"));
-	ck_assert(has_line(t.p, "porty_upstream_retries_total{route=\"db\"} 1"));
+	ck_assert(
+	    has_line(t.p, "porty_upstream_retries_total{route=\"db\"} 1"));
 	/* the route named we"b\ is escaped */
-	ck_assert(has_line(
-	    t.p, "porty_connections_active{route=\"we\\\"b\\\\\"} 1"));
-	ck_assert(has_line(t.p, "porty_bytes_in_total{route=\"we\\\"b\\\\\"} 110"));
+	ck_assert(
+	    has_line(t.p, "porty_connections_active{route=\"we\\\"b\\\\\"} 1"));
+	ck_assert(
+	    has_line(t.p, "porty_bytes_in_total{route=\"we\\\"b\\\\\"} 110"));
 	ck_assert(has_line(
 	    t.p, "porty_http_requests_total{route=\"we\\\"b\\\\\"} 2"));
-	ck_assert(has_line(t.p, "porty_http_responses_total{route=\"we\\\"b\\\\\","
-				"class=\"2xx\"} 1"));
-	ck_assert(has_line(t.p, "porty_http_responses_total{route=\"we\\\"b\\\\\","
-				"class=\"5xx\"} 1"));
-	ck_assert(has_line(t.p, "porty_http_responses_total{route=\"we\\\"b\\\\\","
-				"class=\"4xx\"} 0"));
+	ck_assert(has_line(t.p,
+			   "porty_http_responses_total{route=\"we\\\"b\\\\\","
+			   "class=\"2xx\"} 1"));
+	ck_assert(has_line(t.p,
+			   "porty_http_responses_total{route=\"we\\\"b\\\\\","
+			   "class=\"5xx\"} 1"));
+	ck_assert(has_line(t.p,
+			   "porty_http_responses_total{route=\"we\\\"b\\\\\","
+			   "class=\"4xx\"} 0"));
 	/* tcp routes have no HTTP series */
-	ck_assert_ptr_null(strstr(t.p, "porty_http_requests_total{route=\"db\""));
+	ck_assert_ptr_null(
+	    strstr(t.p, "porty_http_requests_total{route=\"db\""));
 	ck_assert(has_line(
 	    t.p, "# TYPE porty_http_request_duration_seconds histogram"));
 	ck_assert(has_line(t.p, "porty_http_request_duration_seconds_bucket{"
@@ -267,17 +272,17 @@ START_TEST(test_metrics_status_json)
 	stats_request(cfg->routes[2].stats, 404, 5, 6, 0.01);
 	ck_assert_int_eq(metrics_status_json(st, st->start + 42.4, &t), 0);
 	ck_assert_ptr_nonnull(strstr(t.p, "\"uptime_seconds\":42,"));
-	ck_assert_ptr_nonnull(strstr(
-	    t.p, "\"routes\":[{\"name\":\"db\",\"mode\":\"tcp\","
-		 "\"listen\":\"127.0.0.1:5001\",\"active\":1,"
-		 "\"connections_total\":1,"));
-	ck_assert_ptr_nonnull(strstr(
-	    t.p, ",{\"name\":\"we\\\"b\\\\\",\"mode\":\"http\","
-		 "\"listen\":\"[::1]:5003\",\"active\":2,"));
-	ck_assert_ptr_nonnull(strstr(t.p, "\"4xx\":1"));
 	ck_assert_ptr_nonnull(
-	    strstr(t.p, "],\"totals\":{\"active\":3,\"connections_total\":3,"
-			"\"bytes_in\":5,\"bytes_out\":6,\"requests_total\":1,"));
+	    strstr(t.p, "\"routes\":[{\"name\":\"db\",\"mode\":\"tcp\","
+			"\"listen\":\"127.0.0.1:5001\",\"active\":1,"
+			"\"connections_total\":1,"));
+	ck_assert_ptr_nonnull(
+	    strstr(t.p, ",{\"name\":\"we\\\"b\\\\\",\"mode\":\"http\","
+			"\"listen\":\"[::1]:5003\",\"active\":2,"));
+	ck_assert_ptr_nonnull(strstr(t.p, "\"4xx\":1"));
+	ck_assert_ptr_nonnull(strstr(
+	    t.p, "],\"totals\":{\"active\":3,\"connections_total\":3,"
+		 "\"bytes_in\":5,\"bytes_out\":6,\"requests_total\":1,"));
 	ck_assert_str_eq(t.p + t.len - 3, "}}\n");
 	ck_assert_ptr_null(strstr(t.p, "off"));
 	metrics_text_free(&t);
