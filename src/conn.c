@@ -13,6 +13,7 @@
 #include "accesslog.h"
 #include "config.h"
 #include "log.h"
+#include "stats.h"
 
 #define BIT(s) (1u << (s))
 
@@ -222,6 +223,7 @@ conn_close(struct conn *c, enum conn_end end, const char *why)
 		}
 	}
 	conn_log_end(c, end, why);
+	stats_conn_close(o->route->stats, c->bytes_in, c->bytes_out);
 	if (o->finish != NULL)
 		o->finish(c);
 

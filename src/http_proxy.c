@@ -20,6 +20,7 @@
 #include "relay.h"
 #include "resolve.h"
 #include "router.h"
+#include "stats.h"
 #include "upstream.h"
 
 /* Most steps one hc_drive() call makes before it yields to the loop. */
@@ -218,6 +219,8 @@ hc_log_end(struct hconn *h, const char *why)
 		return;
 	h->logged = true;
 	now = ev_now(o->loop);
+	stats_request(h->c.route->stats, h->status, h->c.bytes_in - h->in0,
+		      h->c.bytes_out - h->out0, now - h->req_start);
 	if (!h->logging) {
 		if (why != NULL && log_ratelimit(&o->rl, now, h->c.route->name)) {
 			addr_format(&h->c.peer, client, sizeof(client));
@@ -817,6 +820,7 @@ hc_retry_fresh(struct hconn *h)
 	h->uhead_off = 0;
 	h->reused = false;
 	h->phase = HC_CONNECT;
+	stats_retry(c->route->stats);
 	ev_io_stop(c->owner->loop, &c->side[CONN_CLIENT].rd);
 	ev_io_stop(c->owner->loop, &c->side[CONN_CLIENT].wr);
 	upstream_connect(c);
