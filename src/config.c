@@ -12,6 +12,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "addr.h"
 #include "compiler.h"
 #include "parse.h"
 #include "router.h"
@@ -26,6 +27,7 @@ enum cfg_type {
 	CFG_STRLIST, /* a string or an array of strings */
 	CFG_WORKERS, /* an integer or "auto" */
 	CFG_LATER,   /* a key of a later release: rejected */
+	CFG_ADMIN,   /* the [admin] table (admin_keys) */
 };
 
 /* Where a key may appear. */
@@ -155,7 +157,7 @@ static const struct cfg_key cfg_keys[] = {
 	{.key = "workers", .type = CFG_WORKERS, .scope = CFG_TOP, .def = "1",
 	    .top_off = TOP(workers), .route_off = NO_OFF,
 	    .help = "Processes sharing the listeners, or \"auto\"."},
-	{.key = "admin", .type = CFG_LATER, .scope = CFG_TOP,
+	{.key = "admin", .type = CFG_ADMIN, .scope = CFG_TOP,
 	    .top_off = NO_OFF, .route_off = NO_OFF,
 	    .help = "The [admin] table: listen address of /metrics and /status."},
 	{.key = "host", .type = CFG_STRLIST, .scope = CFG_ROUTE,
@@ -214,6 +216,7 @@ struct loader {
 	struct pos top[NKEYS];       /* where each top-level key was */
 	struct pos (*rpos)[NKEYS];   /* owned: per route, where each key was */
 	int *rindex;                 /* owned: per route, index in [[routes]], -1 main */
+	struct pos admin;            /* where [admin] listen's value was */
 	bool failed;
 };
 
@@ -394,6 +397,7 @@ key_set_default(const struct cfg_key *k, void *p)
 		*(struct strlist *)p = one;
 		break;
 	case CFG_LATER:
+	case CFG_ADMIN:
 		break;
 	}
 }
@@ -424,6 +428,7 @@ key_inherit(const struct cfg_key *k, const struct config *cfg, struct route *r)
 		(void)strlist_copy(dst, src);
 		break;
 	case CFG_LATER:
+	case CFG_ADMIN:
 		break;
 	}
 }
@@ -452,6 +457,79 @@ words_list(const char *const *words, char *out, size_t outlen)
 			break;
 		used += (size_t)n;
 	}
+}
+
+/* The keys of the [admin] table, for "did you mean". */
+static const char *const admin_keys[] = {"listen", NULL};
+
+/*
+ * The [admin] table V: `listen = "addr:port"` or "[v6]:port" (the admin
+ * endpoint). Unknown keys are errors. Returns 0, or -1 after reporting.
+ */
+static int
+load_admin(struct loader *ld, const struct toml_value *v)
+{
+	char host[256], why[160];
+	const char *hint;
+	unsigned port;
+	size_t i, k;
+	int rc = 0;
+
+	if (v->type != TOML_TABLE) {
+		loader_error(ld, v->line, v->col,
+		    "admin: expected a table ([admin] with listen = "
+		    "\"127.0.0.1:9901\"), got %s", type_article(v->type));
+		return -1;
+	}
+	for (i = 0; i < v->u.table.len; i++) {
+		const struct toml_kv *kv = &v->u.table.items[i];
+		const struct toml_value *lv = kv->value;
+
+		if (strcmp(kv->key, "listen") != 0) {
+			hint = NULL;
+			for (k = 0; admin_keys[k] != NULL; k++)
+				if (parse_distance(kv->key, admin_keys[k], 2) <= 2)
+					hint = admin_keys[k];
+			if (hint != NULL)
+				loader_error(ld, kv->line, kv->col,
+				    "admin.%s: unknown key (did you mean \"%s\"?)",
+				    kv->key, hint);
+			else
+				loader_error(ld, kv->line, kv->col,
+				    "admin.%s: unknown key (the [admin] table "
+				    "has only listen)", kv->key);
+			rc = -1;
+			continue;
+		}
+		if (lv->type != TOML_STRING) {
+			loader_error(ld, lv->line, lv->col,
+			    "admin.listen: expected a string, got %s",
+			    type_article(lv->type));
+			rc = -1;
+			continue;
+		}
+		if (string_ok(ld, lv, "admin.listen") == -1) {
+			rc = -1;
+			continue;
+		}
+		if (addr_split(lv->u.s.ptr, host, sizeof(host), &port, why,
+			sizeof(why)) == -1) {
+			loader_error(ld, lv->line, lv->col,
+			    "admin.listen: %s (expected \"address:port\" or "
+			    "\"[ipv6]:port\")", why);
+			rc = -1;
+			continue;
+		}
+		if (set_str(&ld->cfg->admin_listen, lv->u.s.ptr) == -1 ||
+		    set_str(&ld->cfg->admin_addr, host) == -1) {
+			loader_error(ld, lv->line, lv->col,
+			    "admin.listen: out of memory");
+			return -1;
+		}
+		ld->cfg->admin_port = port;
+		ld->admin = (struct pos){lv->line, lv->col, false};
+	}
+	return rc;
 }
 
 /*
@@ -570,6 +648,8 @@ key_set(struct loader *ld, const struct cfg_key *k, const struct toml_value *v,
 		loader_error(ld, v->line, v->col,
 		    "%s: not supported yet in this version of porty", path);
 		return -1;
+	case CFG_ADMIN:
+		return load_admin(ld, v);
 	}
 	return -1;
 
@@ -1121,6 +1201,30 @@ check_pairs(struct loader *ld, size_t i, size_t j)
 		"a tcp and an http route cannot share an address:port");
 }
 
+/* The admin endpoint must not take the address:port of an enabled route. */
+static void
+check_admin(struct loader *ld)
+{
+	const struct config *cfg = ld->cfg;
+	size_t i;
+
+	if (cfg->admin_addr == NULL)
+		return;
+	for (i = 0; i < cfg->nroutes; i++) {
+		const struct route *r = &cfg->routes[i];
+
+		if (!r->enabled || r->listen_addr == NULL ||
+		    r->listen_port != cfg->admin_port ||
+		    !addrs_overlap(r->listen_addr, cfg->admin_addr))
+			continue;
+		loader_error(ld, ld->admin.line, ld->admin.col,
+		    "admin.listen: %s is already used by route \"%s\" "
+		    "(%s:%u)", cfg->admin_listen,
+		    r->name != NULL ? r->name : "?", r->listen_addr,
+		    r->listen_port);
+	}
+}
+
 static void
 check_all(struct loader *ld)
 {
@@ -1136,6 +1240,7 @@ check_all(struct loader *ld)
 		for (j = 0; j < i; j++)
 			check_pairs(ld, j, i);
 	}
+	check_admin(ld);
 	if (cfg->nroutes == 0)
 		loader_error(ld, 1, 1,
 		    "routes: none defined (set listen_port and target_port, or add [[routes]])");
@@ -1303,6 +1408,8 @@ config_free(struct config *cfg)
 	free(cfg->log_file);
 	free(cfg->user);
 	free(cfg->group);
+	free(cfg->admin_listen);
+	free(cfg->admin_addr);
 	free(cfg);
 }
 
@@ -1375,6 +1482,9 @@ config_print_routes(const struct config *cfg, FILE *out)
 	if (disabled > 0)
 		fprintf(out, " (%zu disabled)", disabled);
 	fprintf(out, "; max_connections_total=%u\n", cfg->max_connections_total);
+	if (cfg->admin_listen != NULL)
+		fprintf(out, "admin: %s serves /metrics and /status\n",
+		    cfg->admin_listen);
 }
 
 size_t

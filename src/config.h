@@ -9,6 +9,8 @@
 
 #include "log.h"
 
+struct route_stats;
+
 enum route_mode {
 	ROUTE_MODE_TCP = 0,
 	ROUTE_MODE_HTTP,
@@ -47,6 +49,8 @@ struct route {
 	char *target_sni;            /* owned; NULL: the target host name */
 	char *tls_ca;                /* owned; NULL: the system store */
 	struct strlist sni;          /* tcp: ClientHello names this route takes */
+	struct route_stats *stats;   /* borrowed: its counters (stats.c), set
+					by stats_attach(); NULL: not counted */
 };
 
 struct config {
@@ -71,6 +75,10 @@ struct config {
 	char *log_file;              /* owned, may be NULL */
 	char *user, *group;          /* owned, may be NULL */
 	unsigned workers;            /* 0: "auto" */
+	char *admin_listen;          /* owned: [admin] listen as written, or
+					NULL (no admin endpoint) */
+	char *admin_addr;            /* owned: its host, brackets removed */
+	unsigned admin_port;         /* its port */
 	struct route *routes;        /* owned; the main route first if any */
 	size_t nroutes;
 };

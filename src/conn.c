@@ -13,6 +13,7 @@
 #include "accesslog.h"
 #include "config.h"
 #include "log.h"
+#include "stats.h"
 #include "tls.h"
 #include "upstream.h"
 
@@ -239,6 +240,7 @@ conn_close(struct conn *c, enum conn_end end, const char *why)
 			c->side[i].pipe = NULL;
 		}
 	}
+	stats_conn_close(o->route->stats, c->bytes_in, c->bytes_out);
 	if (o->finish != NULL)
 		o->finish(c);
 

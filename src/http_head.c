@@ -1077,6 +1077,26 @@ http_head_feed(struct http_head *h, const char *data, size_t len, size_t *used)
 	return HTTP_HEAD_ERROR;
 }
 
+uint64_t
+http_head_raw_left(const struct http_head *h)
+{
+	if (h->phase != HTTP_HEAD_PHASE_BODY)
+		return 0;
+	if (h->framing == HTTP_HEAD_FRAMING_LENGTH)
+		return h->left;
+	if (h->framing == HTTP_HEAD_FRAMING_CLOSE)
+		return UINT64_MAX;
+	return 0;
+}
+
+enum http_head_rc
+http_head_skip(struct http_head *h, size_t len, size_t *used)
+{
+	assert(len <= http_head_raw_left(h) && "http_head_skip() past raw");
+	/* Neither framing looks at the bytes themselves. */
+	return body_feed(h, NULL, len, used);
+}
+
 enum http_head_rc
 http_head_eof(struct http_head *h)
 {
@@ -1277,8 +1297,15 @@ out_host(struct out *o, const char *host, unsigned port)
 	if (v6)
 		out_put(o, "]", 1);
 	if (port != 80) {
-		snprintf(num, sizeof(num), ":%u", port);
-		out_str(o, num);
+		/* By hand: this runs for every request. */
+		char *p = num + sizeof(num);
+
+		do {
+			*--p = (char)('0' + port % 10);
+			port /= 10;
+		} while (port > 0);
+		*--p = ':';
+		out_put(o, p, (size_t)(num + sizeof(num) - p));
 	}
 }
 

@@ -236,6 +236,23 @@ enum http_head_rc http_head_feed(struct http_head *h, const char *data,
 				 size_t len, size_t *used);
 
 /*
+ * How many of the next bytes are body bytes that need no parsing: what is
+ * left of a Content-Length body, UINT64_MAX for a body read until close, 0
+ * in any other place (a head, chunked framing, between messages). Such
+ * bytes may be passed on unseen (spliced) and then counted with
+ * http_head_skip().
+ */
+uint64_t http_head_raw_left(const struct http_head *h);
+
+/*
+ * Count LEN body bytes passed on unseen; LEN <= http_head_raw_left(h).
+ * Returns HTTP_HEAD_BODY_BYTES, or HTTP_HEAD_MESSAGE_END when they end the
+ * message (*USED is LEN either way).
+ */
+enum http_head_rc http_head_skip(struct http_head *h, size_t len,
+				 size_t *used);
+
+/*
  * The peer closed its sending side. Returns HTTP_HEAD_MESSAGE_END when that
  * ends a read-until-close response, HTTP_HEAD_IDLE when no message had begun
  * (a clean close; empty lines alone are no message) or after a tunnel, and

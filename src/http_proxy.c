@@ -20,6 +20,7 @@
 #include "relay.h"
 #include "resolve.h"
 #include "router.h"
+#include "stats.h"
 #include "tls.h"
 #include "upstream.h"
 
@@ -66,12 +67,21 @@ struct http_listener {
 	size_t nself;
 };
 
+/*
+ * After a last answer porty shuts its side and reads (and drops) what the
+ * client still sends, for this long at most, before it closes: closing
+ * with unread bytes would send a reset, which can destroy the answer in
+ * the client's receive queue before it is read (nginx's lingering close).
+ */
+#define HC_LINGER_S 5.0
+
 /* Where a connection is, finer than enum conn_state. */
 enum hc_phase {
 	HC_HEAD = 0, /* reading a request head (CONN_HTTP_HEAD) */
 	HC_CONNECT,  /* upstream_connect() runs (CONN_CONNECTING) */
 	HC_EXCHANGE, /* head sent; bodies and the response flow (RELAYING) */
 	HC_CLOSING,  /* an error answer is written, then the close */
+	HC_LINGER,   /* answered and shut: discard what the client still sends */
 };
 
 /* What one step did. */
@@ -127,6 +137,7 @@ struct hconn {
 	const char *method;
 	char *path; /* owned: the target without porty parameters */
 	size_t path_cap;
+	char client_ip[INET6_ADDRSTRLEN]; /* X-Forwarded-For's, or "" */
 	char **hdrs; /* owned (verbose): name, value... then the text */
 	unsigned nhdrs;
 	size_t path_len;
@@ -215,6 +226,8 @@ hc_log_end(struct hconn *h, const char *why)
 		return;
 	h->logged = true;
 	now = ev_now(o->loop);
+	stats_request(h->c.route->stats, h->status, h->c.bytes_in - h->in0,
+		      h->c.bytes_out - h->out0, now - h->req_start);
 	if (!h->logging) {
 		if (why != NULL && log_ratelimit(&o->rl, now, h->c.route->name)) {
 			addr_format(&h->c.peer, client, sizeof(client));
@@ -261,8 +274,8 @@ hc_close(struct hconn *h, enum conn_end end, const char *why)
 static void hc_timer_cb(struct ev_loop *loop, ev_timer *w, int revents);
 
 /*
- * Answer STATUS with the one-line BODY, then close: the upstream is let
- * go, the client is not read any more.
+ * Answer STATUS with the one-line BODY, then close (after a linger): the
+ * upstream is let go, the client is read again only once the answer is out.
  */
 static enum hc_step
 hc_error(struct hconn *h, unsigned status, const char *body)
@@ -410,6 +423,96 @@ hc_can_read(const struct hconn *h, enum conn_side s)
 	const struct half *src = &h->c.side[s];
 
 	return h->ready[s] && !src->eof && !buf_full(&src->in, h->c.owner->pool);
+}
+
+/*
+ * Body bytes spliced from side FROM wait in its pipe: move them on.
+ * Returns 1 when the pipe is empty (and given back), 0 when the peer is
+ * full, -1 on an error.
+ */
+static int
+hc_splice_out(struct hconn *h, enum conn_side from)
+{
+	struct half *src = &h->c.side[from];
+	enum conn_side to = conn_other(from);
+	enum io_rc rc;
+	size_t n;
+
+	rc = buf_splice_out(src->pipe, &h->c.side[to].tp, &n);
+	if (to == CONN_CLIENT)
+		h->c.bytes_out += n;
+	if (n > 0)
+		h->c.active = ev_now(h->c.owner->loop);
+	if (rc == IO_AGAIN) {
+		h->blocked[to] = 1;
+		return 0;
+	}
+	if (rc != IO_OK)
+		return -1;
+	buf_pipe_put(h->c.owner->pipes, src->pipe);
+	src->pipe = NULL;
+	return 1;
+}
+
+/*
+ * Whether the body bytes coming from side FROM (parsed by P) should be
+ * spliced: more of them are left than a buffer holds (a bulk body, where
+ * splice(2) saves the copies and moves a pipe's 64 KiB a call instead of a
+ * buffer's 8; small bodies are cheaper through the buffer), none wait in
+ * the buffer (bytes keep their order), both sockets carry the raw stream,
+ * and a pipe can be had (it is taken here).
+ */
+static bool
+hc_want_splice(struct hconn *h, enum conn_side from, const struct http_head *p)
+{
+	struct conn *c = &h->c;
+	struct half *src = &c->side[from];
+
+	if (c->owner->pipes == NULL || !buf_empty(&src->in) ||
+	    http_head_raw_left(p) <= c->owner->pool->size ||
+	    !src->tp.ops->splice || !c->side[conn_other(from)].tp.ops->splice)
+		return false;
+	src->pipe = buf_pipe_get(c->owner->pipes);
+	return src->pipe != NULL;
+}
+
+/*
+ * One splice of body bytes from side FROM into its pipe, counted by P.
+ * Returns as hc_read(); *END is set when they end the message.
+ */
+static int
+hc_splice_in(struct hconn *h, enum conn_side from, struct http_head *p,
+	     bool *end)
+{
+	struct half *src = &h->c.side[from];
+	uint64_t left = http_head_raw_left(p);
+	size_t want = h->c.owner->pipes->size, n, used;
+	enum io_rc rc;
+
+	if (want > left)
+		want = (size_t)left;
+	rc = buf_splice_in(src->pipe, &src->tp, want, &n);
+	if (rc == IO_OK) {
+		if (from == CONN_CLIENT)
+			h->c.bytes_in += n;
+		h->c.active = ev_now(h->c.owner->loop);
+		*end = http_head_skip(p, n, &used) == HTTP_HEAD_MESSAGE_END;
+		/* A short splice got all the socket had. */
+		if (n < want)
+			h->ready[from] = 0;
+		return 1;
+	}
+	buf_pipe_put(h->c.owner->pipes, src->pipe);
+	src->pipe = NULL;
+	if (rc == IO_AGAIN) {
+		h->ready[from] = 0;
+		return 0;
+	}
+	if (rc == IO_EOF) {
+		src->eof = 1;
+		return 2;
+	}
+	return -1;
 }
 
 /* ------------------------------------------------------------------ */
@@ -657,7 +760,6 @@ hc_rewrite(struct hconn *h, const struct router_decision *d, const char *out)
 {
 	const struct route *r = d->route;
 	struct http_head_rewrite rw;
-	char client[INET6_ADDRSTRLEN];
 	const struct addr *peer = &h->c.peer;
 	size_t n;
 
@@ -676,20 +778,24 @@ hc_rewrite(struct hconn *h, const struct router_decision *d, const char *out)
 		}
 	}
 	rw.forwarded = r->forwarded_headers;
-	client[0] = '\0';
-	if (peer->u.sa.sa_family == AF_INET6) {
-		const struct in6_addr *a6 = &peer->u.in6.sin6_addr;
+	if (rw.forwarded && h->client_ip[0] == '\0') {
+		/* Once per connection: inet_ntop() formats with sprintf. */
+		if (peer->u.sa.sa_family == AF_INET6) {
+			const struct in6_addr *a6 = &peer->u.in6.sin6_addr;
 
-		if (IN6_IS_ADDR_V4MAPPED(a6))
-			(void)inet_ntop(AF_INET, &a6->s6_addr[12], client,
-					sizeof(client));
-		else
-			(void)inet_ntop(AF_INET6, a6, client, sizeof(client));
-	} else {
-		(void)inet_ntop(AF_INET, &peer->u.in.sin_addr, client,
-				sizeof(client));
+			if (IN6_IS_ADDR_V4MAPPED(a6))
+				(void)inet_ntop(AF_INET, &a6->s6_addr[12],
+						h->client_ip,
+						sizeof(h->client_ip));
+			else
+				(void)inet_ntop(AF_INET6, a6, h->client_ip,
+						sizeof(h->client_ip));
+		} else {
+			(void)inet_ntop(AF_INET, &peer->u.in.sin_addr,
+					h->client_ip, sizeof(h->client_ip));
+		}
 	}
-	rw.client_addr = client;
+	rw.client_addr = h->client_ip;
 	rw.proto = h->c.side[CONN_CLIENT].tp.ops == &tls_transport_ops ? "https"
 								       : "http";
 	/* Keep the upstream open for the pool (HTTP/1.1 does by default). */
@@ -754,6 +860,7 @@ hc_retry_fresh(struct hconn *h)
 	h->uhead_off = 0;
 	h->reused = false;
 	h->phase = HC_CONNECT;
+	stats_retry(c->route->stats);
 	ev_io_stop(c->owner->loop, &c->side[CONN_CLIENT].rd);
 	ev_io_stop(c->owner->loop, &c->side[CONN_CLIENT].wr);
 	upstream_connect(c);
@@ -1177,6 +1284,14 @@ hc_step_response(struct hconn *h)
 			return hc_close(h, CONN_END_ABORT, "client write");
 		return r == 0 ? HC_IDLE : HC_AGAIN;
 	}
+	if (up->pipe != NULL) {
+		if (h->blocked[CONN_CLIENT])
+			return HC_IDLE;
+		r = hc_splice_out(h, CONN_UPSTREAM);
+		if (r < 0)
+			return hc_close(h, CONN_END_ABORT, "client write");
+		return r == 0 ? HC_IDLE : HC_AGAIN;
+	}
 	if (h->resp_done || h->tunnel)
 		return HC_IDLE;
 	if (!buf_empty(&up->in)) {
@@ -1234,6 +1349,18 @@ hc_step_response(struct hconn *h)
 	}
 	if (!hc_can_read(h, CONN_UPSTREAM))
 		return HC_IDLE;
+	if (h->resp_started && hc_want_splice(h, CONN_UPSTREAM, &h->resp)) {
+		bool end = false;
+
+		r = hc_splice_in(h, CONN_UPSTREAM, &h->resp, &end);
+		if (r < 0)
+			return hc_close(h, CONN_END_ERROR, "upstream read");
+		if (end) {
+			h->resp_done = true;
+			h->up_keep = h->resp.keep_alive;
+		}
+		return r == 0 ? HC_IDLE : HC_AGAIN;
+	}
 	r = hc_read(h, CONN_UPSTREAM);
 	if (r < 0 && !h->resp_got && hc_retry_fresh(h) == HC_GONE)
 		return HC_GONE;
@@ -1275,6 +1402,8 @@ hc_park_upstream(struct hconn *h)
 	hpool_put(h->hl, &c->up->addrs[c->up_addr], &up->tp, c->up, idle);
 }
 
+static enum hc_step hc_linger(struct hconn *h);
+
 /* The exchange: both directions, then the end of the request. */
 static enum hc_step
 hc_step_exchange(struct hconn *h)
@@ -1305,7 +1434,8 @@ hc_step_exchange(struct hconn *h)
 			return HC_AGAIN;
 		}
 	}
-	if (h->chead != NULL || h->resp_fwd > 0)
+	if (h->chead != NULL || h->resp_fwd > 0 ||
+	    c->side[CONN_UPSTREAM].pipe != NULL)
 		return HC_IDLE;
 	if (h->tunnel) {
 		if ((h->uhead != NULL && h->uhead_off < h->uhead_len) ||
@@ -1320,8 +1450,9 @@ hc_step_exchange(struct hconn *h)
 		return HC_IDLE;
 	if (!h->req_done || (h->uhead != NULL && h->uhead_off < h->uhead_len) ||
 	    h->req_fwd > 0) {
-		/* An early answer: the rest of the request is not read. */
-		return hc_close(h, CONN_END_DONE, NULL);
+		/* An early answer: the rest of the request is not forwarded. */
+		hc_log_end(h, NULL);
+		return hc_linger(h);
 	}
 	hc_log_end(h, NULL);
 	if (!h->keep || h->hl->stopping)
@@ -1346,6 +1477,49 @@ hc_close_answered(struct hconn *h, enum conn_end end)
 	return HC_GONE;
 }
 
+/*
+ * The last answer is out (logged already): shut the client's direction and
+ * linger (HC_LINGER_S) unless the client has closed too.
+ */
+static enum hc_step
+hc_linger(struct hconn *h)
+{
+	struct conn *c = &h->c;
+	struct half *cl = &c->side[CONN_CLIENT];
+
+	(void)cl->tp.ops->shutdown(&cl->tp);
+	conn_detach(c, CONN_UPSTREAM);
+	buf_release(&c->side[CONN_UPSTREAM].in, c->owner->pool);
+	buf_release(&cl->in, c->owner->pool);
+	if (cl->eof) {
+		conn_close(c, CONN_END_DONE, NULL);
+		return HC_GONE;
+	}
+	h->phase = HC_LINGER;
+	h->ready[CONN_CLIENT] = 1;
+	conn_timer(c, HC_LINGER_S, hc_timer_cb);
+	return HC_AGAIN;
+}
+
+static enum hc_step
+hc_step_linger(struct hconn *h)
+{
+	struct conn *c = &h->c;
+	int r;
+
+	if (!hc_can_read(h, CONN_CLIENT))
+		return HC_IDLE;
+	r = hc_read(h, CONN_CLIENT);
+	buf_release(&c->side[CONN_CLIENT].in, c->owner->pool);
+	if (r == 1)
+		return HC_AGAIN;
+	if (r == 0)
+		return HC_IDLE;
+	/* The client's end (or a reset): nothing can be lost now. */
+	conn_close(c, CONN_END_DONE, NULL);
+	return HC_GONE;
+}
+
 static enum hc_step
 hc_step_closing(struct hconn *h)
 {
@@ -1359,9 +1533,11 @@ hc_step_closing(struct hconn *h)
 		return hc_close_answered(h, CONN_END_ABORT);
 	if (r == 0)
 		return HC_IDLE;
-	(void)h->c.side[CONN_CLIENT].tp.ops->shutdown(
-	    &h->c.side[CONN_CLIENT].tp);
-	return hc_close_answered(h, CONN_END_DONE);
+	/* The body's newline is out: make it the end, for the log. */
+	h->chead[h->chead_len - 1] = '\0';
+	hc_log_end(h, h->chead + h->err_off);
+	h->chead = NULL;
+	return hc_linger(h);
 }
 
 /* Start exactly the watchers the phase needs. */
@@ -1389,7 +1565,8 @@ hc_arm(struct hconn *h)
 		bool upending = (h->uhead != NULL &&
 				 h->uhead_off < h->uhead_len) ||
 				h->req_fwd > 0;
-		bool cpending = h->chead != NULL || h->resp_fwd > 0;
+		bool cpending = h->chead != NULL || h->resp_fwd > 0 ||
+				up->pipe != NULL;
 
 		/*
 		 * The client stays watched the whole exchange (pipelined
@@ -1406,6 +1583,9 @@ hc_arm(struct hconn *h)
 	}
 	case HC_CLOSING:
 		cwr = h->chead != NULL;
+		break;
+	case HC_LINGER:
+		crd = !cl->eof;
 		break;
 	case HC_CONNECT:
 		return;
@@ -1447,6 +1627,9 @@ hc_drive(struct hconn *h)
 			break;
 		case HC_CLOSING:
 			s = hc_step_closing(h);
+			break;
+		case HC_LINGER:
+			s = hc_step_linger(h);
 			break;
 		case HC_CONNECT:
 			s = HC_IDLE;
@@ -1529,6 +1712,9 @@ hc_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		return;
 	case HC_CLOSING:
 		(void)hc_close_answered(h, CONN_END_TIMEOUT);
+		return;
+	case HC_LINGER:
+		conn_close(c, CONN_END_DONE, NULL);
 		return;
 	case HC_CONNECT:
 		(void)hc_close(h, CONN_END_TIMEOUT, NULL);
@@ -1617,8 +1803,9 @@ hc_connect_failed(struct conn *c, const char *why)
 }
 
 /*
- * The server stops: a connection waiting for a request that has not begun
- * closes now; one in a request finishes it (no keep-alive afterwards).
+ * The server stops: a connection waiting for a request that has not begun,
+ * or lingering after its last answer, closes now; one in a request
+ * finishes it (no keep-alive afterwards).
  */
 static void
 hc_stopping(struct conn *c)
@@ -1626,8 +1813,9 @@ hc_stopping(struct conn *c)
 	struct hconn *h = hc_of(c);
 
 	h->hl->stopping = true;
-	if (h->phase == HC_HEAD && !http_head_in_message(&h->req) &&
-	    buf_empty(&c->side[CONN_CLIENT].in))
+	if ((h->phase == HC_HEAD && !http_head_in_message(&h->req) &&
+	     buf_empty(&c->side[CONN_CLIENT].in)) ||
+	    h->phase == HC_LINGER)
 		conn_close(c, CONN_END_DONE, NULL);
 }
 

@@ -14,6 +14,7 @@
 #include "addr.h"
 #include "config.h"
 #include "sock.h"
+#include "stats.h"
 
 /* A route's listening sockets, one per address its listen_addr gave. */
 struct listener {
@@ -160,6 +161,7 @@ listener_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 			return;
 		}
 		g->nconns++;
+		stats_conn_open(l->owner.route->stats);
 		l->owner.start(c);
 	}
 	/* A cap was reached (or the batch ended): let the caps decide. */

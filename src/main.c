@@ -16,13 +16,16 @@
 
 #include <ev.h>
 
+#include "admin.h"
 #include "compiler.h"
 #include "config.h"
 #include "genconfig.h"
 #include "log.h"
+#include "metrics.h"
 #include "notify.h"
 #include "parse.h"
 #include "server.h"
+#include "stats.h"
 
 enum exit_code {
 	EXIT_OK = 0,
@@ -372,7 +375,9 @@ cmd_generate(const struct cli *cli)
 /* State of a running `porty start`, reachable from the signal watchers. */
 struct run {
 	struct server *srv;
-	ev_signal sigterm, sigint, sighup;
+	struct stats *stats;  /* the routes' counters */
+	struct admin *admin;  /* [admin] endpoint, or NULL */
+	ev_signal sigterm, sigint, sighup, sigusr1;
 	bool stopping;
 };
 
@@ -406,6 +411,17 @@ run_hup_cb(struct ev_loop *loop, ev_signal *w, int revents)
 	(void)revents;
 	log_msg(LOG_SEV_WARN, NULL,
 	    "received SIGHUP: reload is not supported yet; configuration unchanged");
+}
+
+/* SIGUSR1: one status line per route. */
+static void
+run_usr1_cb(struct ev_loop *loop, ev_signal *w, int revents)
+{
+	struct run *run = w->data;
+
+	(void)loop;
+	(void)revents;
+	metrics_log_status(run->stats);
 }
 
 /* Double fork and setsid; returns 0 in the daemon, -1 on failure. */
@@ -524,6 +540,21 @@ cmd_start(const struct cli *cli)
 		status = EXIT_RUNTIME;
 		goto out;
 	}
+	/* Counters first, so that the listeners count from the start. */
+	run.stats = stats_new();
+	if (run.stats == NULL || stats_attach(run.stats, cfg) == -1) {
+		log_msg(LOG_SEV_ERROR, NULL, "out of memory");
+		status = EXIT_RUNTIME;
+		goto out;
+	}
+	if (cfg->admin_listen != NULL) {
+		run.admin = admin_start(loop, cfg, run.stats, err, sizeof(err));
+		if (run.admin == NULL) {
+			log_msg(LOG_SEV_ERROR, NULL, "%s", err);
+			status = EXIT_RUNTIME;
+			goto out;
+		}
+	}
 	run.srv = server_start(loop, cfg, err, sizeof(err));
 	if (run.srv == NULL) {
 		log_msg(LOG_SEV_ERROR, NULL, "%s", err);
@@ -533,19 +564,25 @@ cmd_start(const struct cli *cli)
 	ev_signal_init(&run.sigterm, run_stop_cb, SIGTERM);
 	ev_signal_init(&run.sigint, run_stop_cb, SIGINT);
 	ev_signal_init(&run.sighup, run_hup_cb, SIGHUP);
+	ev_signal_init(&run.sigusr1, run_usr1_cb, SIGUSR1);
 	run.sigterm.data = run.sigint.data = run.sighup.data = &run;
+	run.sigusr1.data = &run;
 	ev_signal_start(loop, &run.sigterm);
 	ev_signal_start(loop, &run.sigint);
 	ev_signal_start(loop, &run.sighup);
+	ev_signal_start(loop, &run.sigusr1);
 	notify_send("READY=1");
 	ev_run(loop, 0);
 	ev_signal_stop(loop, &run.sigterm);
 	ev_signal_stop(loop, &run.sigint);
 	ev_signal_stop(loop, &run.sighup);
+	ev_signal_stop(loop, &run.sigusr1);
 	log_msg(LOG_SEV_INFO, NULL, "stopped");
 out:
 	if (run.srv != NULL)
 		server_free(run.srv);
+	admin_free(run.admin);
+	stats_free(run.stats);
 	if (loop != NULL)
 		ev_loop_destroy(loop);
 	if (pidfile != NULL)

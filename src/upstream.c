@@ -12,6 +12,7 @@
 #include "config.h"
 #include "conn.h"
 #include "sock.h"
+#include "stats.h"
 #include "tls.h"
 
 int
@@ -82,6 +83,7 @@ upstream_fail(struct conn *c, int err)
 		/* Round up_attempt failed; wait before the next one. */
 		c->up_addr = 0;
 		c->up_backoff = 1;
+		stats_retry(r->stats);
 		conn_timer(
 		    c, upstream_backoff(c->up_attempt - 1u, upstream_jitter(c)),
 		    upstream_timer_cb);
@@ -89,6 +91,7 @@ upstream_fail(struct conn *c, int err)
 	}
 	addr_format(&u->addrs[c->up_addr], addr, sizeof(addr));
 	attempts = c->up_attempt;
+	stats_connect_failed(r->stats);
 	snprintf(why, sizeof(why), "connect %s: %s (after %u attempt%s)", addr,
 		 strerror(err), attempts, attempts == 1 ? "" : "s");
 	if (c->owner->connect_failed != NULL) {

@@ -5,6 +5,7 @@
 
 #include <check.h>
 
+Suite *admin_suite(void);
 Suite *cli_suite(void);
 Suite *http_proxy_suite(void);
 Suite *tcp_forward_suite(void);

@@ -1041,11 +1041,19 @@ START_TEST(test_http_proxy_bodiless_responses)
 END_TEST
 
 /* An 8 MiB response streams through intact. */
+/*
+ * Large bodies, with the copy path (_i = 0: the default
+ * max_connections_total leaves no descriptors for pipes on most machines)
+ * and with splice(2) (_i = 1: a low cap leaves room for pipes): byte-exact,
+ * the connection and its pooled upstream go on afterwards, and a body cut
+ * by the backend mid-splice closes the client connection.
+ */
 START_TEST(test_http_proxy_large_download)
 {
+	static const char *const top[] = {"", "max_connections_total = 64\n"};
 	struct harness *h = harness_new(__func__);
 	struct harness_backend *b = harness_http_backend(h, AF_INET);
-	int port = hp_start(h, harness_backend_port(b), "", "", NULL);
+	int port = hp_start(h, harness_backend_port(b), top[_i], "", NULL);
 	struct harness_http_conn *c = harness_http_connect(h, AF_INET, port);
 	struct harness_digest want =
 	    harness_pattern_digest(HARNESS_HTTP_SEED, 8 * MIB);
@@ -1058,6 +1066,18 @@ START_TEST(test_http_proxy_large_download)
 	r = harness_http_response(c, 0, HP_WAIT);
 	hp_status(r, 200, "/large");
 	ck_assert(r->digest.len == want.len && r->digest.hash == want.hash);
+	/* The same client connection, and the same backend connection. */
+	harness_http_puts(c, "GET /x HTTP/1.1\r\nHost: x\r\n\r\n");
+	hp_status(harness_http_response(c, 0, HP_WAIT), 200, "after /large");
+	ck_assert_uint_eq(hp_req(h, b, 1)->conn, hp_req(h, b, 0)->conn);
+	/* Announced 1 MiB, sent 300 KiB: the client sees the cut. */
+	harness_http_puts(c, "GET /large?bytes=1048576&cut=307200 HTTP/1.1\r\n"
+			     "Host: x\r\n\r\n");
+	r = harness_http_response(c, 0, HP_WAIT);
+	ck_assert_int_eq(r->status, 0);
+	ck_assert_int_ge(harness_wait_closed(harness_http_fd(c),
+					     harness_ms(5000)),
+			 0);
 	harness_free(h);
 }
 END_TEST
@@ -1413,6 +1433,40 @@ START_TEST(test_http_proxy_client_half_close)
 	ck_assert_int_ge(harness_wait_closed(harness_http_fd(c),
 					     harness_ms(5000)),
 			 0);
+	harness_free(h);
+}
+END_TEST
+
+/*
+ * An error answered before the request body is read: porty lingers,
+ * dropping the body the client goes on sending, so the client's send
+ * completes and the answer is read whole instead of lost to a reset.
+ */
+START_TEST(test_http_proxy_error_lingers)
+{
+	struct harness *h = harness_new(__func__);
+	int port = hp_start(h, 0, "", "", NULL);
+	int fd = harness_connect(AF_INET, port, harness_ms(5000));
+	const size_t len = 4u << 20;
+	char *body = calloc(1, len), resp[512];
+	const char *head = "POST /upload HTTP/1.1\r\nHost: x\r\n"
+			   "Content-Length: 4194304\r\n\r\n";
+	size_t n;
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_ptr_nonnull(body);
+	ck_assert(harness_send(fd, head, strlen(head), harness_ms(5000)));
+	ck_assert_msg(harness_send(fd, body, len, harness_ms(10000)),
+		      "the body could not be sent: %s", strerror(errno));
+	n = harness_recv(fd, resp, sizeof(resp) - 1, harness_ms(5000));
+	resp[n] = '\0';
+	ck_assert_msg(strncmp(resp, "HTTP/1.1 400 ", 13) == 0,
+		      "no whole 400 answer: \"%s\"", resp);
+	ck_assert_msg(harness_contains(resp, "\r\n\r\n400 "),
+		      "the 400 has no body: \"%s\"", resp);
+	(void)shutdown(fd, SHUT_WR);
+	(void)close(fd);
+	free(body);
 	harness_free(h);
 }
 END_TEST
@@ -1991,7 +2045,7 @@ http_proxy_suite(void)
 	tcase_add_test(tc, test_http_proxy_upload_chunked);
 	tcase_add_test(tc, test_http_proxy_response_framings);
 	tcase_add_test(tc, test_http_proxy_bodiless_responses);
-	tcase_add_test(tc, test_http_proxy_large_download);
+	tcase_add_loop_test(tc, test_http_proxy_large_download, 0, 2);
 	tcase_add_test(tc, test_http_proxy_expect_100_continue);
 	tcase_add_test(tc, test_http_proxy_interim_103);
 	suite_add_tcase(s, tc);
@@ -2004,6 +2058,7 @@ http_proxy_suite(void)
 	tcase_add_test(tc, test_http_proxy_connection_close);
 	tcase_add_test(tc, test_http_proxy_client_abort_seen);
 	tcase_add_test(tc, test_http_proxy_client_half_close);
+	tcase_add_test(tc, test_http_proxy_error_lingers);
 	tcase_add_test(tc, test_http_proxy_retry_dropped_pooled);
 	suite_add_tcase(s, tc);
 

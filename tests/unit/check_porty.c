@@ -13,11 +13,13 @@ main(void)
 	SRunner *sr = srunner_create(addr_suite());
 	int failed;
 
+	srunner_add_suite(sr, admin_suite());
 	srunner_add_suite(sr, buf_suite());
 	srunner_add_suite(sr, config_suite());
 	srunner_add_suite(sr, http_head_suite());
 	srunner_add_suite(sr, http_proxy_suite());
 	srunner_add_suite(sr, log_suite());
+	srunner_add_suite(sr, metrics_suite());
 	srunner_add_suite(sr, parse_suite());
 	srunner_add_suite(sr, relay_suite());
 	srunner_add_suite(sr, resolve_suite());

@@ -6,11 +6,13 @@
 #include <check.h>
 
 Suite *addr_suite(void);
+Suite *admin_suite(void);
 Suite *buf_suite(void);
 Suite *config_suite(void);
 Suite *http_head_suite(void);
 Suite *http_proxy_suite(void);
 Suite *log_suite(void);
+Suite *metrics_suite(void);
 Suite *parse_suite(void);
 Suite *relay_suite(void);
 Suite *resolve_suite(void);

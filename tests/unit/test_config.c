@@ -165,6 +165,29 @@ START_TEST(test_config_overrides)
 }
 END_TEST
 
+/* [admin] listen gives the endpoint's host (brackets removed) and port. */
+START_TEST(test_config_admin_listen)
+{
+	struct config *cfg = load_ok(tcp_route);
+
+	ck_assert_ptr_null(cfg->admin_listen);
+	config_free(cfg);
+	cfg = load_ok("[admin]\nlisten = \"[::1]:9901\"\n[[routes]]\n"
+		      "name = \"a\"\nlisten_port = 9901\n"
+		      "listen_addr = \"127.0.0.1\"\n"
+		      "target_addr = \"127.0.0.1\"\ntarget_port = 9000\n");
+	ck_assert_str_eq(cfg->admin_listen, "[::1]:9901");
+	ck_assert_str_eq(cfg->admin_addr, "::1");
+	ck_assert_uint_eq(cfg->admin_port, 9901);
+	config_free(cfg);
+	cfg = load_ok("listen_port = 2\ntarget_port = 3\n"
+		      "[admin]\nlisten = \"localhost:1\"\n");
+	ck_assert_str_eq(cfg->admin_addr, "localhost");
+	ck_assert_uint_eq(cfg->admin_port, 1);
+	config_free(cfg);
+}
+END_TEST
+
 /* An http route may omit its target (dynamic only) and carry host lists. */
 START_TEST(test_config_http_route)
 {
@@ -225,8 +248,22 @@ static const struct error_case {
 	    "t.toml:1:11: workers: 4 workers are not supported yet (only 1)"},
 	{"user = \"nobody\"\n",
 	    "t.toml:1:8: user: not supported yet in this version of porty"},
-	{"[admin]\nlisten = \"127.0.0.1:9901\"\n",
-	    "t.toml:1:1: [admin]: not supported yet in this version of porty"},
+	{"admin = 3\n",
+	    "t.toml:1:9: admin: expected a table ([admin] with listen = \"127.0.0.1:9901\"), got an integer"},
+	{"[admin]\nlisten = 9901\n",
+	    "t.toml:2:10: admin.listen: expected a string, got an integer"},
+	{"[admin]\nlisten = \"9901\"\n",
+	    "t.toml:2:10: admin.listen: \"9901\": missing port (expected \"address:port\" or \"[ipv6]:port\")"},
+	{"[admin]\nlisten = \"::1:9901\"\n",
+	    "t.toml:2:10: admin.listen: \"::1:9901\": an IPv6 address needs brackets, as in [::1]:8080 (expected \"address:port\" or \"[ipv6]:port\")"},
+	{"[admin]\nlisten = \"127.0.0.1:0\"\n",
+	    "t.toml:2:10: admin.listen: \"127.0.0.1:0\": port must be 1..65535 (expected \"address:port\" or \"[ipv6]:port\")"},
+	{"[admin]\nlistne = \"127.0.0.1:9901\"\n",
+	    "t.toml:2:1: admin.listne: unknown key (did you mean \"listen\"?)"},
+	{"[admin]\nport = 9901\n",
+	    "t.toml:2:1: admin.port: unknown key (the [admin] table has only listen)"},
+	{"listen_port = 9901\ntarget_port = 80\n[admin]\nlisten = \"127.0.0.1:9901\"\n",
+	    "t.toml:4:10: admin.listen: 127.0.0.1:9901 is already used by route \"main\" (0.0.0.0:9901)"},
 	{"listen_port = 8080\n",
 	    "t.toml:1:15: listen_port: set without target_port (the main route needs both)"},
 	{"", "t.toml:1:1: routes: none defined (set listen_port and target_port, or add [[routes]])"},
@@ -402,6 +439,7 @@ config_suite(void)
 	tcase_add_test(tc, test_config_main_route);
 	tcase_add_test(tc, test_config_overrides);
 	tcase_add_test(tc, test_config_http_route);
+	tcase_add_test(tc, test_config_admin_listen);
 	tcase_add_test(tc, test_config_generated_example);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("errors");

@@ -1167,6 +1167,61 @@ START_TEST(test_http_head_tunnel_passthrough)
 }
 END_TEST
 
+/*
+ * Raw body bytes: what a Content-Length or close-delimited body has left,
+ * counted unseen by http_head_skip(); nothing raw in heads or chunked
+ * framing. The next message parses normally after a skipped body.
+ */
+START_TEST(test_http_head_raw_skip)
+{
+	struct http_head req, h;
+	size_t used;
+
+	parse_request(&req, "GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+	http_head_init(&h, HTTP_HEAD_RESPONSE);
+	http_head_set_request(&h, &req);
+	ck_assert_uint_eq(http_head_raw_left(&h), 0);
+	ck_assert_int_eq(http_head_feed(&h,
+					S("HTTP/1.1 200 OK\r\n"
+					  "Content-Length: 10\r\n\r\nab"),
+					&used),
+			 HTTP_HEAD_COMPLETE);
+	ck_assert_uint_eq(http_head_raw_left(&h), 10);
+	ck_assert_int_eq(http_head_feed(&h, S("ab"), &used),
+			 HTTP_HEAD_BODY_BYTES);
+	ck_assert_uint_eq(http_head_raw_left(&h), 8);
+	ck_assert_int_eq(http_head_skip(&h, 7, &used), HTTP_HEAD_BODY_BYTES);
+	ck_assert_uint_eq(used, 7);
+	ck_assert_uint_eq(http_head_raw_left(&h), 1);
+	ck_assert_int_eq(http_head_skip(&h, 1, &used), HTTP_HEAD_MESSAGE_END);
+	ck_assert_uint_eq(used, 1);
+	ck_assert_uint_eq(http_head_raw_left(&h), 0);
+
+	/* Chunked framing must be parsed. */
+	http_head_set_request(&h, &req);
+	ck_assert_int_eq(http_head_feed(&h,
+					S("HTTP/1.1 200 OK\r\nTransfer-Encoding:"
+					  " chunked\r\n\r\n"),
+					&used),
+			 HTTP_HEAD_COMPLETE);
+	ck_assert_uint_eq(http_head_raw_left(&h), 0);
+	ck_assert_int_eq(http_head_feed(&h, S("0\r\n\r\n"), &used),
+			 HTTP_HEAD_MESSAGE_END);
+
+	/* Until close: no end but the close. */
+	http_head_set_request(&h, &req);
+	ck_assert_int_eq(
+	    http_head_feed(&h, S("HTTP/1.1 200 OK\r\n\r\n"), &used),
+	    HTTP_HEAD_COMPLETE);
+	ck_assert(http_head_raw_left(&h) == UINT64_MAX);
+	ck_assert_int_eq(http_head_skip(&h, 65536, &used),
+			 HTTP_HEAD_BODY_BYTES);
+	ck_assert_int_eq(http_head_eof(&h), HTTP_HEAD_MESSAGE_END);
+	http_head_fini(&req);
+	http_head_fini(&h);
+}
+END_TEST
+
 /* ------------------------------------------------------------------ */
 /* Reading the head. */
 
@@ -1574,6 +1629,7 @@ http_head_suite(void)
 	LOOP(tc, test_http_head_response_framing, response_cases);
 	tcase_add_test(tc, test_http_head_pipelined_offsets);
 	tcase_add_test(tc, test_http_head_tunnel_passthrough);
+	tcase_add_test(tc, test_http_head_raw_skip);
 	tcase_add_loop_test(tc, test_http_head_mutants_split_alike, 0, 2);
 	tcase_add_test(tc, test_http_head_error_sticky);
 	tcase_add_test(tc, test_http_head_in_message);
