@@ -1284,9 +1284,10 @@ out_raw_field(struct out *o, const struct http_head_store *st, uint32_t i)
 	out_put(o, st->text + st->fields[i].name, end - st->fields[i].name);
 }
 
-/* "host[:port]", brackets around an IPv6 literal, no port when 80. */
+/* "host[:port]", brackets around an IPv6 literal, no port when it is
+ * the scheme's default (80, or 443 for HTTPS). */
 static void
-out_host(struct out *o, const char *host, unsigned port)
+out_host(struct out *o, const char *host, unsigned port, bool https)
 {
 	char num[16];
 	bool v6 = strchr(host, ':') != NULL && host[0] != '[';
@@ -1296,7 +1297,7 @@ out_host(struct out *o, const char *host, unsigned port)
 	out_str(o, host);
 	if (v6)
 		out_put(o, "]", 1);
-	if (port != 80) {
+	if (port != (https ? 443u : 80u)) {
 		/* By hand: this runs for every request. */
 		char *p = num + sizeof(num);
 
@@ -1357,7 +1358,7 @@ http_head_write_request(const struct http_head *h,
 			}
 			out_put(&o, st->text + f->name, f->name_len);
 			out_put(&o, ": ", 2);
-			out_host(&o, rw->host, rw->port);
+			out_host(&o, rw->host, rw->port, rw->https);
 			out_put(&o, "\r\n", 2);
 			break;
 		case FK_CONTENT_LENGTH:
@@ -1404,7 +1405,7 @@ http_head_write_request(const struct http_head *h,
 
 	if (rw->host != NULL && st->host == UINT32_MAX) {
 		out_str(&o, "Host: ");
-		out_host(&o, rw->host, rw->port);
+		out_host(&o, rw->host, rw->port, rw->https);
 		out_put(&o, "\r\n", 2);
 	}
 	if (rw->forwarded) {

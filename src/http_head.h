@@ -201,12 +201,13 @@ struct http_head_rewrite {
 	size_t target_len;
 	/*
 	 * The backend, written as Host "host[:port]" (brackets added around an
-	 * IPv6 literal, the port left out when 80), replacing the client's
-	 * Host in place, or added when the client sent none. NULL keeps the
-	 * client's Host (preserve_host).
+	 * IPv6 literal, the port left out when it is the scheme's default),
+	 * replacing the client's Host in place, or added when the client sent
+	 * none. NULL keeps the client's Host (preserve_host).
 	 */
 	const char *host;
 	unsigned port;
+	bool https; /* the backend speaks TLS: Host leaves out 443, not 80 */
 	/*
 	 * forwarded_headers: append CLIENT_ADDR (text, no brackets, no port) to
 	 * X-Forwarded-For and set X-Forwarded-Proto to PROTO ("http"/"https")

@@ -777,6 +777,7 @@ hc_rewrite(struct hconn *h, const struct router_decision *d, const char *out)
 			rw.port = r->target_port;
 		}
 	}
+	rw.https = h->c.up != NULL && h->c.up->tls != NULL;
 	rw.forwarded = r->forwarded_headers;
 	if (rw.forwarded && h->client_ip[0] == '\0') {
 		/* Once per connection: inet_ntop() formats with sprintf. */

@@ -1423,6 +1423,19 @@ static const struct rw_case rw_cases[] = {
      {.host = NULL, FWD(HTTP_HEAD_CONN_NONE)},
      "GET / HTTP/1.1\r\nHost:front:81 \r\nX-Forwarded-For: 192.0.2.7\r\n"
      "X-Forwarded-Proto: http\r\nX-Forwarded-Host: front:81\r\n\r\n"},
+    /* To an HTTPS backend 443 is the port left out, and 80 is not. */
+    {"https_443",
+     "GET / HTTP/1.1\r\nHost: a\r\n\r\n",
+     {.host = "b.example", .port = 443, .https = true,
+      FWD(HTTP_HEAD_CONN_NONE)},
+     "GET / HTTP/1.1\r\nHost: b.example\r\nX-Forwarded-For: 192.0.2.7\r\n"
+     "X-Forwarded-Proto: http\r\nX-Forwarded-Host: a\r\n\r\n"},
+    {"https_80",
+     "GET / HTTP/1.1\r\nHost: a\r\n\r\n",
+     {.host = "b.example", .port = 80, .https = true,
+      FWD(HTTP_HEAD_CONN_NONE)},
+     "GET / HTTP/1.1\r\nHost: b.example:80\r\nX-Forwarded-For: 192.0.2.7\r\n"
+     "X-Forwarded-Proto: http\r\nX-Forwarded-Host: a\r\n\r\n"},
     /* IPv6 targets are bracketed; port 80 is left out. */
     {"ipv6_port",
      "GET / HTTP/1.1\r\nHost: a\r\n\r\n",
