@@ -369,12 +369,64 @@ cmd_generate(const struct cli *cli)
 	return EXIT_OK;
 }
 
+/* DIR/PATH, or a copy of PATH when it is absolute (or DIR is NULL). */
+static char *
+path_absolute(const char *dir, const char *path)
+{
+	char *p;
+
+	if (path[0] == '/' || dir == NULL)
+		return strdup(path);
+	p = malloc(strlen(dir) + strlen(path) + 2);
+	if (p != NULL)
+		sprintf(p, "%s/%s", dir, path);
+	return p;
+}
+
 /* State of a running `porty start`, reachable from the signal watchers. */
 struct run {
+	const struct cli *cli;
 	struct server *srv;
+	char *cwd;         /* owned: the directory porty started in */
+	char *config_path; /* owned: absolute, or NULL (flags only) */
+	char *log_path;    /* owned: absolute log_file, or NULL (stderr) */
+	int log_fd;        /* STDERR_FILENO, or the log file (kept number) */
 	ev_signal sigterm, sigint, sighup;
 	bool stopping;
 };
+
+/*
+ * Open PATH for appending onto RUN's log descriptor, so every holder of
+ * that number (log.c, stderr of a daemon) writes to the new file: after
+ * logrotate moved the old one, or when log_file changed. Returns 0, or -1
+ * with errno set (the old file stays).
+ */
+static int
+run_log_open(struct run *run, const char *path)
+{
+	int fd, saved;
+
+	fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+	if (fd == -1)
+		return -1;
+	if (run->log_fd == STDERR_FILENO) {
+		/* The first log file: its descriptor is the log's for good. */
+		run->log_fd = fd;
+		return 0;
+	}
+	if (dup3(fd, run->log_fd, O_CLOEXEC) == -1)
+		goto fail;
+	/* A daemon's stderr (sanitizer reports) follows the log. */
+	if (run->cli->daemon && dup2(fd, STDERR_FILENO) == -1)
+		goto fail;
+	(void)close(fd);
+	return 0;
+fail:
+	saved = errno;
+	(void)close(fd);
+	errno = saved;
+	return -1;
+}
 
 static void
 run_stop_cb(struct ev_loop *loop, ev_signal *w, int revents)
@@ -398,14 +450,118 @@ run_stop_cb(struct ev_loop *loop, ev_signal *w, int revents)
 	server_shutdown(run->srv);
 }
 
+static bool
+run_same_str(const char *a, const char *b)
+{
+	return a == b || (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+/* Warn about settings of NEW that only a restart applies. */
+static void
+run_reload_warn(const struct config *old, const struct config *new)
+{
+	static const char later[] = "%s changed: it takes effect at the next "
+	    "restart, not on reload";
+
+	if (!run_same_str(old->user, new->user))
+		log_msg(LOG_SEV_WARN, NULL, later, "user");
+	if (!run_same_str(old->group, new->group))
+		log_msg(LOG_SEV_WARN, NULL, later, "group");
+	if (!run_same_str(old->pidfile, new->pidfile))
+		log_msg(LOG_SEV_WARN, NULL, later, "pidfile");
+	if (old->workers != new->workers)
+		log_msg(LOG_SEV_WARN, NULL, later, "workers");
+	if (old->log_file != NULL && new->log_file == NULL)
+		log_msg(LOG_SEV_WARN, NULL, "log_file removed: logs keep going "
+		    "to %s until the next restart", old->log_file);
+}
+
+/*
+ * Re-read the config file; on any error log why and keep the running
+ * configuration. Returns 0 when the new one serves.
+ */
+static int
+run_reload(struct run *run)
+{
+	struct config_errors errs = {NULL, 0};
+	const struct config *old = server_config(run->srv);
+	struct config *cfg;
+	char err[512];
+	size_t i;
+
+	if (run->config_path == NULL) {
+		log_msg(LOG_SEV_INFO, NULL,
+		    "no config file to reload (the routes come from the "
+		    "command line)");
+		return -1;
+	}
+	cfg = config_load_file(run->config_path, &run->cli->ov, &errs);
+	if (cfg == NULL) {
+		for (i = 0; i < errs.n; i++)
+			log_msg(LOG_SEV_ERROR, NULL, "%s", errs.msg[i]);
+		config_errors_clear(&errs);
+		log_msg(LOG_SEV_ERROR, NULL,
+		    "reload of %s failed: keeping the running configuration",
+		    run->config_path);
+		return -1;
+	}
+	run_reload_warn(old, cfg);
+	if (server_reload(run->srv, cfg, err, sizeof(err)) == -1) {
+		log_msg(LOG_SEV_ERROR, NULL,
+		    "reload of %s failed: %s; keeping the running "
+		    "configuration", run->config_path, err);
+		config_free(cfg);
+		return -1;
+	}
+	cfg = NULL; /* the server's now */
+	return 0;
+}
+
+/* Point logging at the current config's log_file and format. */
+static void
+run_log_apply(struct run *run)
+{
+	const struct config *cfg = server_config(run->srv);
+	char *path;
+
+	log_setup(cfg->log_format, run->log_fd);
+	if (cfg->log_file == NULL)
+		return;
+	path = path_absolute(run->cwd, cfg->log_file);
+	if (path == NULL || run_same_str(path, run->log_path)) {
+		free(path);
+		return;
+	}
+	if (run_log_open(run, path) == -1) {
+		log_msg(LOG_SEV_ERROR, NULL, "log_file %s: %s", path,
+		    strerror(errno));
+		free(path);
+		return;
+	}
+	free(run->log_path);
+	run->log_path = path;
+	log_setup(cfg->log_format, run->log_fd);
+}
+
 static void
 run_hup_cb(struct ev_loop *loop, ev_signal *w, int revents)
 {
+	struct run *run = w->data;
+
 	(void)loop;
-	(void)w;
 	(void)revents;
-	log_msg(LOG_SEV_WARN, NULL,
-	    "received SIGHUP: reload is not supported yet; configuration unchanged");
+	if (run->stopping)
+		return;
+	notify_reloading();
+	/* Reopen first, so that logrotate's old file gets no more lines. */
+	if (run->log_path != NULL && run_log_open(run, run->log_path) == -1)
+		log_msg(LOG_SEV_ERROR, NULL, "reopening log_file %s: %s",
+		    run->log_path, strerror(errno));
+	log_msg(LOG_SEV_INFO, NULL, "received SIGHUP, reloading %s",
+	    run->config_path != NULL ? run->config_path : "(no file)");
+	if (run_reload(run) == 0)
+		run_log_apply(run);
+	notify_send("READY=1");
 }
 
 /* Double fork and setsid; returns 0 in the daemon, -1 on failure. */
@@ -464,11 +620,13 @@ cmd_start(const struct cli *cli)
 	struct ev_loop *loop = NULL;
 	struct run run;
 	char err[512], *pidfile = NULL;
-	int log_fd = STDERR_FILENO;
+	const char *path;
 
 	if (cfg == NULL)
 		return status;
 	memset(&run, 0, sizeof(run));
+	run.cli = cli;
+	run.log_fd = STDERR_FILENO;
 	if (cli->daemon && cfg->log_file == NULL) {
 		fprintf(stderr,
 		    "porty: --daemon needs a log file (--log-file or log_file)\n%s",
@@ -476,30 +634,28 @@ cmd_start(const struct cli *cli)
 		status = EXIT_USAGE;
 		goto out;
 	}
+	/* The daemon chdirs to /: keep absolute paths for reload and logs. */
+	run.cwd = getcwd(NULL, 0);
+	path = config_search(cli);
+	if (path != NULL &&
+	    (run.config_path = realpath(path, NULL)) == NULL)
+		run.config_path = path_absolute(run.cwd, path);
 	if (cfg->log_file != NULL) {
-		log_fd = open(cfg->log_file,
-		    O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
-		if (log_fd == -1) {
+		run.log_path = path_absolute(run.cwd, cfg->log_file);
+		if (run.log_path == NULL ||
+		    run_log_open(&run, run.log_path) == -1) {
 			fprintf(stderr, "porty: log_file %s: %s\n",
 			    cfg->log_file, strerror(errno));
 			status = EXIT_RUNTIME;
 			goto out;
 		}
 	}
-	/* The daemon chdirs to /, so keep an absolute pidfile path. */
 	if (cfg->pidfile != NULL) {
 		pidfile = realpath(cfg->pidfile, NULL);
-		if (pidfile == NULL) {
-			char cwd[4096];
-
-			if (cfg->pidfile[0] == '/' || getcwd(cwd, sizeof(cwd)) == NULL)
-				pidfile = strdup(cfg->pidfile);
-			else if ((pidfile = malloc(strlen(cwd) +
-					 strlen(cfg->pidfile) + 2)) != NULL)
-				sprintf(pidfile, "%s/%s", cwd, cfg->pidfile);
-		}
+		if (pidfile == NULL)
+			pidfile = path_absolute(run.cwd, cfg->pidfile);
 	}
-	log_setup(cfg->log_format, log_fd);
+	log_setup(cfg->log_format, run.log_fd);
 	signal(SIGPIPE, SIG_IGN);
 	if (cli->daemon) {
 		if (daemonize() == -1) {
@@ -508,7 +664,7 @@ cmd_start(const struct cli *cli)
 			status = EXIT_RUNTIME;
 			goto out;
 		}
-		(void)dup2(log_fd, STDERR_FILENO);
+		(void)dup2(run.log_fd, STDERR_FILENO);
 	}
 	if (pidfile != NULL && pidfile_write(pidfile) == -1) {
 		log_msg(LOG_SEV_ERROR, NULL, "pidfile %s: %s", pidfile,
@@ -524,12 +680,13 @@ cmd_start(const struct cli *cli)
 		status = EXIT_RUNTIME;
 		goto out;
 	}
-	run.srv = server_start(loop, cfg, err, sizeof(err));
+	run.srv = server_start(loop, cfg, false, err, sizeof(err));
 	if (run.srv == NULL) {
 		log_msg(LOG_SEV_ERROR, NULL, "%s", err);
 		status = EXIT_RUNTIME;
 		goto out;
 	}
+	cfg = NULL; /* the server's now */
 	ev_signal_init(&run.sigterm, run_stop_cb, SIGTERM);
 	ev_signal_init(&run.sigint, run_stop_cb, SIGINT);
 	ev_signal_init(&run.sighup, run_hup_cb, SIGHUP);
@@ -551,8 +708,11 @@ out:
 	if (pidfile != NULL)
 		(void)unlink(pidfile);
 	free(pidfile);
-	if (log_fd != STDERR_FILENO)
-		close(log_fd);
+	if (run.log_fd != STDERR_FILENO)
+		close(run.log_fd);
+	free(run.log_path);
+	free(run.config_path);
+	free(run.cwd);
 	config_free(cfg);
 	return status;
 }

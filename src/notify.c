@@ -6,10 +6,12 @@
 
 #include <errno.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 int
@@ -43,4 +45,18 @@ notify_send(const char *state)
 	    (struct sockaddr *)&sun, len);
 	close(fd);
 	return n == -1 ? -1 : 0;
+}
+
+int
+notify_reloading(void)
+{
+	struct timespec ts;
+	char msg[64];
+
+	if (clock_gettime(CLOCK_MONOTONIC, &ts) == -1)
+		return notify_send("RELOADING=1");
+	snprintf(msg, sizeof(msg), "RELOADING=1\nMONOTONIC_USEC=%llu",
+		 (unsigned long long)ts.tv_sec * 1000000ull +
+		     (unsigned long long)ts.tv_nsec / 1000u);
+	return notify_send(msg);
 }

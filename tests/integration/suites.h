@@ -7,6 +7,7 @@
 
 Suite *cli_suite(void);
 Suite *http_proxy_suite(void);
+Suite *reload_suite(void);
 Suite *tcp_forward_suite(void);
 
 #endif
