@@ -9,6 +9,9 @@
 
 #include "log.h"
 
+/* The most worker processes `workers` may ask for. */
+#define CONFIG_MAX_WORKERS 256
+
 enum route_mode {
 	ROUTE_MODE_TCP = 0,
 	ROUTE_MODE_HTTP,
@@ -63,7 +66,7 @@ struct config {
 	char *pidfile;               /* owned, may be NULL */
 	char *log_file;              /* owned, may be NULL */
 	char *user, *group;          /* owned, may be NULL */
-	unsigned workers;            /* 0: "auto" */
+	unsigned workers;            /* 1..CONFIG_MAX_WORKERS; 0: "auto" */
 	struct route *routes;        /* owned; the main route first if any */
 	size_t nroutes;
 };

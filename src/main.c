@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -22,7 +23,9 @@
 #include "log.h"
 #include "notify.h"
 #include "parse.h"
+#include "privdrop.h"
 #include "server.h"
+#include "supervisor.h"
 
 enum exit_code {
 	EXIT_OK = 0,
@@ -386,14 +389,32 @@ path_absolute(const char *dir, const char *path)
 /* State of a running `porty start`, reachable from the signal watchers. */
 struct run {
 	const struct cli *cli;
+	struct config *cfg; /* owned: until the server takes it (supervisor:
+			       the one new workers start with) */
 	struct server *srv;
 	char *cwd;         /* owned: the directory porty started in */
 	char *config_path; /* owned: absolute, or NULL (flags only) */
 	char *log_path;    /* owned: absolute log_file, or NULL (stderr) */
 	int log_fd;        /* STDERR_FILENO, or the log file (kept number) */
+	int notify_fd;     /* a worker's socket to its supervisor, or -1 */
+	struct privdrop priv;
 	ev_signal sigterm, sigint, sighup;
 	bool stopping;
 };
+
+/*
+ * Tell systemd STATE, or the supervisor when this is a worker (the
+ * supervisor speaks to systemd for all of them).
+ */
+static void
+run_notify(const struct run *run, const char *state)
+{
+	if (run->notify_fd == -1)
+		(void)notify_send(state);
+	else
+		(void)send(run->notify_fd, state, strlen(state),
+			   MSG_NOSIGNAL | MSG_DONTWAIT);
+}
 
 /*
  * Open PATH for appending onto RUN's log descriptor, so every holder of
@@ -446,7 +467,8 @@ run_stop_cb(struct ev_loop *loop, ev_signal *w, int revents)
 	run->stopping = true;
 	log_msg(LOG_SEV_INFO, NULL, "received %s, stopping gracefully",
 	    w->signum == SIGINT ? "SIGINT" : "SIGTERM");
-	notify_send("STOPPING=1");
+	if (run->notify_fd == -1)
+		run_notify(run, "STOPPING=1");
 	server_shutdown(run->srv);
 }
 
@@ -477,23 +499,27 @@ run_reload_warn(const struct config *old, const struct config *new)
 }
 
 /*
- * Re-read the config file; on any error log why and keep the running
- * configuration. Returns 0 when the new one serves.
+ * SIGHUP's first steps: reopen the log (so that logrotate's old file gets
+ * no more lines), then re-read the config file. Returns the new config,
+ * or NULL after logging why there is none.
  */
-static int
-run_reload(struct run *run)
+static struct config *
+run_reload_load(struct run *run)
 {
 	struct config_errors errs = {NULL, 0};
-	const struct config *old = server_config(run->srv);
 	struct config *cfg;
-	char err[512];
 	size_t i;
 
+	if (run->log_path != NULL && run_log_open(run, run->log_path) == -1)
+		log_msg(LOG_SEV_ERROR, NULL, "reopening log_file %s: %s",
+		    run->log_path, strerror(errno));
+	log_msg(LOG_SEV_INFO, NULL, "received SIGHUP, reloading %s",
+	    run->config_path != NULL ? run->config_path : "(no file)");
 	if (run->config_path == NULL) {
 		log_msg(LOG_SEV_INFO, NULL,
 		    "no config file to reload (the routes come from the "
 		    "command line)");
-		return -1;
+		return NULL;
 	}
 	cfg = config_load_file(run->config_path, &run->cli->ov, &errs);
 	if (cfg == NULL) {
@@ -503,25 +529,14 @@ run_reload(struct run *run)
 		log_msg(LOG_SEV_ERROR, NULL,
 		    "reload of %s failed: keeping the running configuration",
 		    run->config_path);
-		return -1;
 	}
-	run_reload_warn(old, cfg);
-	if (server_reload(run->srv, cfg, err, sizeof(err)) == -1) {
-		log_msg(LOG_SEV_ERROR, NULL,
-		    "reload of %s failed: %s; keeping the running "
-		    "configuration", run->config_path, err);
-		config_free(cfg);
-		return -1;
-	}
-	cfg = NULL; /* the server's now */
-	return 0;
+	return cfg;
 }
 
-/* Point logging at the current config's log_file and format. */
+/* Point logging at CFG's log_file and format. */
 static void
-run_log_apply(struct run *run)
+run_log_apply(struct run *run, const struct config *cfg)
 {
-	const struct config *cfg = server_config(run->srv);
 	char *path;
 
 	log_setup(cfg->log_format, run->log_fd);
@@ -543,25 +558,97 @@ run_log_apply(struct run *run)
 	log_setup(cfg->log_format, run->log_fd);
 }
 
+/* SIGHUP in a serving process: reload, bracketed for systemd. */
 static void
 run_hup_cb(struct ev_loop *loop, ev_signal *w, int revents)
 {
 	struct run *run = w->data;
+	struct config *cfg;
+	char err[512];
 
 	(void)loop;
 	(void)revents;
 	if (run->stopping)
 		return;
-	notify_reloading();
-	/* Reopen first, so that logrotate's old file gets no more lines. */
-	if (run->log_path != NULL && run_log_open(run, run->log_path) == -1)
-		log_msg(LOG_SEV_ERROR, NULL, "reopening log_file %s: %s",
-		    run->log_path, strerror(errno));
-	log_msg(LOG_SEV_INFO, NULL, "received SIGHUP, reloading %s",
-	    run->config_path != NULL ? run->config_path : "(no file)");
-	if (run_reload(run) == 0)
-		run_log_apply(run);
-	notify_send("READY=1");
+	if (run->notify_fd == -1)
+		(void)notify_reloading();
+	cfg = run_reload_load(run);
+	if (cfg != NULL) {
+		run_reload_warn(server_config(run->srv), cfg);
+		if (server_reload(run->srv, cfg, err, sizeof(err)) == 0) {
+			run_log_apply(run, server_config(run->srv));
+		} else {
+			log_msg(LOG_SEV_ERROR, NULL,
+			    "reload of %s failed: %s; keeping the running "
+			    "configuration", run->config_path, err);
+			config_free(cfg);
+		}
+	}
+	run_notify(run, "READY=1");
+}
+
+/*
+ * SIGHUP in the supervisor: check the file and keep it for the workers
+ * started from now on; supervisor.c then passes SIGHUP to the workers,
+ * which reload it themselves.
+ */
+static int
+run_supervisor_reload(void *arg)
+{
+	struct run *run = arg;
+	struct config *cfg = run_reload_load(run);
+
+	if (cfg == NULL)
+		return -1;
+	run_reload_warn(run->cfg, cfg);
+	config_free(run->cfg);
+	run->cfg = cfg;
+	run_log_apply(run, run->cfg);
+	return 0;
+}
+
+/*
+ * Serve RUN->cfg on LOOP until stopped: bind, drop privileges, tell
+ * systemd (or the supervisor), run the loop.
+ */
+static enum exit_code
+run_serve(struct run *run, struct ev_loop *loop, bool reuseport)
+{
+	char err[512];
+	sigset_t set;
+
+	run->srv = server_start(loop, run->cfg, reuseport, err, sizeof(err));
+	if (run->srv == NULL) {
+		log_msg(LOG_SEV_ERROR, NULL, "%s", err);
+		return EXIT_RUNTIME;
+	}
+	run->cfg = NULL; /* the server's now */
+	/* Bound: nothing needs root any more (a reload binding a new port
+	   below 1024 needs CAP_NET_BIND_SERVICE from now on). */
+	if (privdrop_apply(&run->priv, err, sizeof(err)) == -1) {
+		log_msg(LOG_SEV_ERROR, NULL, "%s", err);
+		return EXIT_RUNTIME;
+	}
+	ev_signal_init(&run->sigterm, run_stop_cb, SIGTERM);
+	ev_signal_init(&run->sigint, run_stop_cb, SIGINT);
+	ev_signal_init(&run->sighup, run_hup_cb, SIGHUP);
+	run->sigterm.data = run->sigint.data = run->sighup.data = run;
+	ev_signal_start(loop, &run->sigterm);
+	ev_signal_start(loop, &run->sigint);
+	ev_signal_start(loop, &run->sighup);
+	/* A new worker kept them blocked until its watchers ran. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	(void)sigprocmask(SIG_UNBLOCK, &set, NULL);
+	run_notify(run, "READY=1");
+	ev_run(loop, 0);
+	ev_signal_stop(loop, &run->sigterm);
+	ev_signal_stop(loop, &run->sigint);
+	ev_signal_stop(loop, &run->sighup);
+	log_msg(LOG_SEV_INFO, NULL, "stopped");
+	return EXIT_OK;
 }
 
 /* Double fork and setsid; returns 0 in the daemon, -1 on failure. */
@@ -616,18 +703,21 @@ static enum exit_code
 cmd_start(const struct cli *cli)
 {
 	enum exit_code status = EXIT_OK;
-	struct config *cfg = config_get(cli, EXIT_USAGE, &status);
+	struct supervisor_hooks hooks;
 	struct ev_loop *loop = NULL;
 	struct run run;
 	char err[512], *pidfile = NULL;
 	const char *path;
+	unsigned nworkers;
 
-	if (cfg == NULL)
-		return status;
 	memset(&run, 0, sizeof(run));
 	run.cli = cli;
 	run.log_fd = STDERR_FILENO;
-	if (cli->daemon && cfg->log_file == NULL) {
+	run.notify_fd = -1;
+	run.cfg = config_get(cli, EXIT_USAGE, &status);
+	if (run.cfg == NULL)
+		return status;
+	if (cli->daemon && run.cfg->log_file == NULL) {
 		fprintf(stderr,
 		    "porty: --daemon needs a log file (--log-file or log_file)\n%s",
 		    usage_text);
@@ -640,22 +730,30 @@ cmd_start(const struct cli *cli)
 	if (path != NULL &&
 	    (run.config_path = realpath(path, NULL)) == NULL)
 		run.config_path = path_absolute(run.cwd, path);
-	if (cfg->log_file != NULL) {
-		run.log_path = path_absolute(run.cwd, cfg->log_file);
+	if (run.cfg->log_file != NULL) {
+		run.log_path = path_absolute(run.cwd, run.cfg->log_file);
 		if (run.log_path == NULL ||
 		    run_log_open(&run, run.log_path) == -1) {
 			fprintf(stderr, "porty: log_file %s: %s\n",
-			    cfg->log_file, strerror(errno));
+			    run.cfg->log_file, strerror(errno));
 			status = EXIT_RUNTIME;
 			goto out;
 		}
 	}
-	if (cfg->pidfile != NULL) {
-		pidfile = realpath(cfg->pidfile, NULL);
+	if (run.cfg->pidfile != NULL) {
+		pidfile = realpath(run.cfg->pidfile, NULL);
 		if (pidfile == NULL)
-			pidfile = path_absolute(run.cwd, cfg->pidfile);
+			pidfile = path_absolute(run.cwd, run.cfg->pidfile);
 	}
-	log_setup(cfg->log_format, run.log_fd);
+	log_setup(run.cfg->log_format, run.log_fd);
+	/* Before binding anything: an unknown user is a config error. */
+	if (privdrop_lookup(run.cfg->user, run.cfg->group, &run.priv, err,
+		sizeof(err)) == -1) {
+		log_msg(LOG_SEV_ERROR, NULL, "%s", err);
+		status = EXIT_USAGE;
+		goto out;
+	}
+	nworkers = run.cfg->workers > 0 ? run.cfg->workers : supervisor_ncpus();
 	signal(SIGPIPE, SIG_IGN);
 	if (cli->daemon) {
 		if (daemonize() == -1) {
@@ -680,40 +778,43 @@ cmd_start(const struct cli *cli)
 		status = EXIT_RUNTIME;
 		goto out;
 	}
-	run.srv = server_start(loop, cfg, false, err, sizeof(err));
-	if (run.srv == NULL) {
-		log_msg(LOG_SEV_ERROR, NULL, "%s", err);
-		status = EXIT_RUNTIME;
+	if (nworkers <= 1) {
+		status = run_serve(&run, loop, false);
 		goto out;
 	}
-	cfg = NULL; /* the server's now */
-	ev_signal_init(&run.sigterm, run_stop_cb, SIGTERM);
-	ev_signal_init(&run.sigint, run_stop_cb, SIGINT);
-	ev_signal_init(&run.sighup, run_hup_cb, SIGHUP);
-	run.sigterm.data = run.sigint.data = run.sighup.data = &run;
-	ev_signal_start(loop, &run.sigterm);
-	ev_signal_start(loop, &run.sigint);
-	ev_signal_start(loop, &run.sighup);
-	notify_send("READY=1");
-	ev_run(loop, 0);
-	ev_signal_stop(loop, &run.sigterm);
-	ev_signal_stop(loop, &run.sigint);
-	ev_signal_stop(loop, &run.sighup);
-	log_msg(LOG_SEV_INFO, NULL, "stopped");
+	hooks.reload = run_supervisor_reload;
+	hooks.arg = &run;
+	switch (supervisor_run(loop, nworkers, &hooks, &run.notify_fd)) {
+	case SUPERVISOR_WORKER:
+		/* The pid file is the supervisor's to remove. */
+		free(pidfile);
+		pidfile = NULL;
+		status = run_serve(&run, loop, true);
+		break;
+	case SUPERVISOR_DONE:
+		log_msg(LOG_SEV_INFO, NULL, "stopped");
+		break;
+	case SUPERVISOR_FAILED:
+		status = EXIT_RUNTIME;
+		break;
+	}
 out:
 	if (run.srv != NULL)
 		server_free(run.srv);
 	if (loop != NULL)
 		ev_loop_destroy(loop);
-	if (pidfile != NULL)
-		(void)unlink(pidfile);
+	if (pidfile != NULL && unlink(pidfile) == -1 && errno != ENOENT)
+		log_msg(LOG_SEV_WARN, NULL, "cannot remove pidfile %s: %s",
+		    pidfile, strerror(errno));
 	free(pidfile);
+	if (run.notify_fd != -1)
+		close(run.notify_fd);
 	if (run.log_fd != STDERR_FILENO)
 		close(run.log_fd);
 	free(run.log_path);
 	free(run.config_path);
 	free(run.cwd);
-	config_free(cfg);
+	config_free(run.cfg);
 	return status;
 }
 

@@ -21,6 +21,7 @@ main(void)
 	srunner_add_suite(sr, tcp_forward_suite());
 	srunner_add_suite(sr, http_proxy_suite());
 	srunner_add_suite(sr, reload_suite());
+	srunner_add_suite(sr, workers_suite());
 	/* CK_VERBOSITY=verbose lists every test. */
 	srunner_run_all(sr, CK_ENV);
 	failed = srunner_ntests_failed(sr);

@@ -9,5 +9,6 @@ Suite *cli_suite(void);
 Suite *http_proxy_suite(void);
 Suite *reload_suite(void);
 Suite *tcp_forward_suite(void);
+Suite *workers_suite(void);
 
 #endif
