@@ -17,7 +17,7 @@
 
 /* One listening socket. */
 struct lsock {
-	ev_io io;         /* data: the listener; fd -1 once closed or handed on */
+	ev_io io; /* data: the listener; fd -1 once closed or handed on */
 	struct addr addr; /* the address it is bound to */
 	bool borrowed;    /* the fd still belongs to the group's `from` */
 };
@@ -39,8 +39,7 @@ listener_admits(const struct listener *l)
 	const struct listener_group *g = l->group;
 
 	return g->started && !g->stopped && !g->paused &&
-	       l->owner.nconns < l->cap &&
-	       g->nconns < g->max_conns;
+	       l->owner.nconns < l->cap && g->nconns < g->max_conns;
 }
 
 /* Start or stop L's watchers as listener_admits() says. */
@@ -213,8 +212,8 @@ listener_group_find(const struct listener_group *g, const struct addr *a)
  * listener_group_adopt()) unless G took it already, else a new one.
  */
 static int
-listener_socket(struct listener_group *g, struct lsock *s,
-		const struct addr *a, int backlog, char *err, size_t errlen)
+listener_socket(struct listener_group *g, struct lsock *s, const struct addr *a,
+		int backlog, char *err, size_t errlen)
 {
 	struct lsock *old = listener_group_find(g->from, a);
 
@@ -319,7 +318,8 @@ listener_group_stop(struct listener_group *g)
 			struct lsock *s = &l->sock[i];
 
 			ev_io_stop(g->loop, &s->io);
-			/* A borrowed socket goes on serving in its own group. */
+			/* A borrowed socket goes on serving in its own group.
+			 */
 			if (s->io.fd != -1 && !s->borrowed)
 				(void)close(s->io.fd);
 			ev_io_set(&s->io, -1, EV_READ);

@@ -57,10 +57,11 @@ void listener_group_init(struct listener_group *g, struct ev_loop *loop,
 
 /*
  * Bind one listening socket per address of ADDRS (N of them) with BACKLOG
- * (or borrow the one G->from has on that address) for a route whose connections get a copy of OWNER (route, pool, hooks;
- * its list, count and closed hook are the listener's). Nothing is accepted
- * before listener_group_start(). Returns 0, or -1 with ERR filled ("listen
- * 0.0.0.0:80: Permission denied"); the group keeps what was bound before.
+ * (or borrow the one G->from has on that address) for a route whose connections
+ * get a copy of OWNER (route, pool, hooks; its list, count and closed hook are
+ * the listener's). Nothing is accepted before listener_group_start(). Returns
+ * 0, or -1 with ERR filled ("listen 0.0.0.0:80: Permission denied"); the group
+ * keeps what was bound before.
  */
 int listener_add(struct listener_group *g, const struct conn_owner *owner,
 		 const struct addr *addrs, size_t n, int backlog, char *err,

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* systemd's readiness protocol: datagrams to $NOTIFY_SOCKET, without libsystemd. */
+/* systemd's readiness protocol: datagrams to $NOTIFY_SOCKET, without
+ * libsystemd. */
 #include "auto-config.h"
 
 #include "notify.h"
@@ -27,7 +28,8 @@ notify_send(const char *state)
 	if (path == NULL || path[0] == '\0')
 		return 0;
 	plen = strlen(path);
-	if ((path[0] != '/' && path[0] != '@') || plen >= sizeof(sun.sun_path)) {
+	if ((path[0] != '/' && path[0] != '@') ||
+	    plen >= sizeof(sun.sun_path)) {
 		errno = EINVAL;
 		return -1;
 	}
@@ -42,7 +44,7 @@ notify_send(const char *state)
 	if (fd == -1)
 		return -1;
 	n = sendto(fd, state, strlen(state), MSG_NOSIGNAL,
-	    (struct sockaddr *)&sun, len);
+		   (struct sockaddr *)&sun, len);
 	close(fd);
 	return n == -1 ? -1 : 0;
 }

@@ -54,8 +54,7 @@ privdrop_lookup(const char *user, const char *group, struct privdrop *pd,
 			}
 		} else {
 			snprintf(err, errlen, "user \"%s\": %s", user,
-				 errno != 0 ? strerror(errno)
-					    : "no such user");
+				 errno != 0 ? strerror(errno) : "no such user");
 			return -1;
 		}
 		pd->set_user = true;
@@ -125,8 +124,9 @@ privdrop_apply(const struct privdrop *pd, char *err, size_t errlen)
 	}
 	/* Paranoia, as OpenSSH does: root must be gone for good. */
 	if (pd->set_user && pd->uid != 0 && setuid(0) != -1) {
-		snprintf(err, errlen, "setuid(0) still works after dropping "
-				      "privileges");
+		snprintf(err, errlen,
+			 "setuid(0) still works after dropping "
+			 "privileges");
 		return -1;
 	}
 	return 0;

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* The serving process: route listeners, process-wide limits, reload, graceful stop. */
+/* The serving process: route listeners, process-wide limits, reload, graceful
+ * stop. */
 #include "auto-config.h"
 
 #include "server.h"
@@ -62,7 +63,7 @@ struct gen {
 	struct upstream *upstreams;  /* owned: one per enabled route */
 	struct buf_pool *pools;      /* owned: one per distinct buffer size */
 	size_t npools;
-	struct buf_pipe_pool pipes; /* splice(2) pipes, for every route */
+	struct buf_pipe_pool pipes;  /* splice(2) pipes, for every route */
 	struct http_listener **http; /* owned: one per shared http listener */
 	size_t nhttp;
 	struct addr *self; /* owned: every listening address (HTTP's 508) */
@@ -77,7 +78,7 @@ struct server {
 	struct gen *retired;  /* owned: older generations still draining */
 	bool reuseport;       /* listeners bind with SO_REUSEPORT (workers) */
 	ev_timer stop_timer;  /* shutdown_timeout_seconds */
-	ev_timer reap;        /* frees drained generations, outside conn_close */
+	ev_timer reap; /* frees drained generations, outside conn_close */
 	bool stopping;
 };
 
@@ -176,8 +177,8 @@ server_fd_budget(struct gen *gen)
 
 /* Resolve, bind and register route R (enabled, tcp) as listener number I. */
 static int
-server_add_route(struct gen *gen, const struct route *r, size_t i,
-		 int backlog, char *err, size_t errlen)
+server_add_route(struct gen *gen, const struct route *r, size_t i, int backlog,
+		 char *err, size_t errlen)
 {
 	struct addr addrs[SERVER_MAX_LISTEN_ADDRS];
 	struct conn_owner owner;
@@ -266,7 +267,8 @@ server_add_http(struct gen *gen, size_t i, int backlog, char *err,
 			group[n++] = q;
 	}
 	if (addr_resolve(r->listen_addr, r->listen_port, true, addrs,
-			 SERVER_MAX_LISTEN_ADDRS, &na, why, sizeof(why)) == -1) {
+			 SERVER_MAX_LISTEN_ADDRS, &na, why,
+			 sizeof(why)) == -1) {
 		snprintf(err, errlen, "route %s: listen_addr %s", r->name, why);
 		free(group);
 		return -1;
@@ -432,8 +434,8 @@ gen_new(struct server *srv, struct config *cfg, struct listener_group *from,
 	gen->upstreams = calloc(cfg->nroutes, sizeof(*gen->upstreams));
 	gen->pools = calloc(cfg->nroutes, sizeof(*gen->pools));
 	gen->http = calloc(cfg->nroutes, sizeof(*gen->http));
-	gen->self = calloc(cfg->nroutes * SERVER_MAX_LISTEN_ADDRS,
-			   sizeof(*gen->self));
+	gen->self =
+	    calloc(cfg->nroutes * SERVER_MAX_LISTEN_ADDRS, sizeof(*gen->self));
 	if (gen->upstreams == NULL || gen->pools == NULL || gen->http == NULL ||
 	    gen->self == NULL) {
 		snprintf(err, errlen, "out of memory");
@@ -521,8 +523,7 @@ server_config(const struct server *srv)
 }
 
 int
-server_reload(struct server *srv, struct config *cfg, char *err,
-	      size_t errlen)
+server_reload(struct server *srv, struct config *cfg, char *err, size_t errlen)
 {
 	struct gen *old = srv->cur, *gen;
 	unsigned kept;

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* The serving process: route listeners, process-wide limits, reload, graceful stop. */
+/* The serving process: route listeners, process-wide limits, reload, graceful
+ * stop. */
 #ifndef PORTY_SERVER_H
 #define PORTY_SERVER_H
 

@@ -279,7 +279,8 @@ supervisor_child_cb(struct ev_loop *loop, ev_child *c, int revents)
 			NULL, "worker %u (pid %ld) exited with status %d",
 			w->idx, (long)c->rpid, WEXITSTATUS(st));
 	if (!s->stopping && !s->announced) {
-		/* It could not start (a bind failed?): neither will the next. */
+		/* It could not start (a bind failed?): neither will the next.
+		 */
 		log_msg(LOG_SEV_ERROR, NULL,
 			"a worker failed to start: stopping the others");
 		s->failed = true;

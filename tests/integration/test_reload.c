@@ -170,8 +170,9 @@ START_TEST(test_reload_no_refusal)
 	int pa = harness_backend_port(a), pb = harness_backend_port(b);
 	int port = harness_port(AF_INET), extra = harness_port(AF_INET);
 	const char *cfg_a = rl_route(h, "main", port, pa);
-	const char *cfg_b = harness_fmt(h, "%s%s", rl_route(h, "main", port, pb),
-					rl_route(h, "extra", extra, pa));
+	const char *cfg_b =
+	    harness_fmt(h, "%s%s", rl_route(h, "main", port, pb),
+			rl_route(h, "extra", extra, pa));
 	struct harness_proc *p = harness_serve(h, port, cfg_a);
 	int stop[2], res[2], st;
 	struct rl_tally t;
@@ -190,7 +191,8 @@ START_TEST(test_reload_no_refusal)
 	close(stop[0]);
 	close(res[1]);
 	for (i = 1; i <= RL_RELOADS; i++) {
-		harness_write(h, "porty.toml", "%s", i % 2 == 1 ? cfg_b : cfg_a);
+		harness_write(h, "porty.toml", "%s",
+			      i % 2 == 1 ? cfg_b : cfg_a);
 		rl_reload(p, i);
 		harness_sleep_ms(20); /* pacing: let the loop run in each */
 	}
@@ -376,11 +378,10 @@ START_TEST(test_reload_invalid_keeps_running)
 	harness_write(h, "porty.toml", "%s%s", good,
 		      rl_route(h, "busy", busy, harness_backend_port(a)));
 	harness_signal(p, SIGHUP);
-	ck_assert(harness_wait_log(p, "Address already in use",
-				   harness_ms(5000)));
-	ck_assert_uint_eq(rl_count(harness_log(p),
-				   "keeping the running configuration"),
-			  2);
+	ck_assert(
+	    harness_wait_log(p, "Address already in use", harness_ms(5000)));
+	ck_assert_uint_eq(
+	    rl_count(harness_log(p), "keeping the running configuration"), 2);
 	ck_assert_int_eq(rl_fetch(port), 1);
 	ck_assert_uint_eq(rl_count(harness_log(p), "configuration reloaded"),
 			  0);

@@ -247,7 +247,8 @@ START_TEST(test_workers_supervised)
 	ck_assert_msg(strncmp(msg, "RELOADING=1\nMONOTONIC_USEC=", 27) == 0,
 		      "got \"%s\"", msg);
 	ck_assert_str_eq(wk_notify_next(h, fd, harness_ms(10000)), "READY=1");
-	ck_assert(harness_contains(harness_log(p), "every worker has reloaded"));
+	ck_assert(
+	    harness_contains(harness_log(p), "every worker has reloaded"));
 	wk_expect(port, 2, 40);
 
 	harness_signal(p, SIGTERM);
@@ -297,12 +298,10 @@ START_TEST(test_workers_auto)
 	ck_assert(sched_getaffinity(0, sizeof(set), &set) == 0);
 	ncpu = (size_t)CPU_COUNT(&set);
 	want = ncpu > 1 ? ncpu : 0;
-	p = harness_serve(h, port,
-			  wk_config(h, "\"auto\"", port,
-				    harness_backend_port(a)));
-	ck_assert_uint_eq(wk_wait_children(wk_pid(h), want, kids,
-					   harness_ms(10000)),
-			  want);
+	p = harness_serve(
+	    h, port, wk_config(h, "\"auto\"", port, harness_backend_port(a)));
+	ck_assert_uint_eq(
+	    wk_wait_children(wk_pid(h), want, kids, harness_ms(10000)), want);
 	wk_expect(port, 1, 4);
 	harness_stop(p);
 	harness_free(h);

@@ -116,8 +116,8 @@ START_TEST(test_listener_adopt_keeps_socket)
 	int fd;
 
 	listener_group_init(&old, loop, 100, NULL, NULL);
-	ck_assert_int_eq(listener_add(&old, &owner, &a, 1, 16, err,
-				      sizeof(err)), 0);
+	ck_assert_int_eq(
+	    listener_add(&old, &owner, &a, 1, 16, err, sizeof(err)), 0);
 	listener_group_start(&old);
 	/* Find it: the only listening socket of this process. */
 	for (fd = 3; fd < 256; fd++) {
@@ -133,8 +133,8 @@ START_TEST(test_listener_adopt_keeps_socket)
 
 	listener_group_init(&gen, loop, 100, NULL, NULL);
 	gen.from = &old;
-	ck_assert_int_eq(listener_add(&gen, &owner, &a, 1, 16, err,
-				      sizeof(err)), 0);
+	ck_assert_int_eq(
+	    listener_add(&gen, &owner, &a, 1, 16, err, sizeof(err)), 0);
 	ck_assert_uint_eq(listener_group_adopt(&gen), 1);
 	ck_assert_ptr_null(gen.from);
 	listener_group_stop(&old);
@@ -161,8 +161,8 @@ START_TEST(test_listener_abandoned_borrow)
 	int fd;
 
 	listener_group_init(&old, loop, 100, NULL, NULL);
-	ck_assert_int_eq(listener_add(&old, &owner, &a, 1, 16, err,
-				      sizeof(err)), 0);
+	ck_assert_int_eq(
+	    listener_add(&old, &owner, &a, 1, 16, err, sizeof(err)), 0);
 	for (fd = 3; fd < 256; fd++) {
 		int on;
 		socklen_t len = sizeof(on);
@@ -177,8 +177,8 @@ START_TEST(test_listener_abandoned_borrow)
 	b[0] = a;
 	b[1] = lo(0); /* 127.0.0.2: a new address, bound anew */
 	b[1].u.in.sin_addr.s_addr = htonl(INADDR_LOOPBACK + 1);
-	ck_assert_int_eq(listener_add(&gen, &owner, b, 2, 16, err,
-				      sizeof(err)), 0);
+	ck_assert_int_eq(listener_add(&gen, &owner, b, 2, 16, err, sizeof(err)),
+			 0);
 	ck_assert_uint_eq(gen.nlisteners, 2);
 	listener_group_fini(&gen);
 	ck_assert_int_eq(fd_on_port(port), fd);

@@ -35,13 +35,11 @@ START_TEST(test_privdrop_lookup_ids)
 	ck_assert_uint_eq(pd.uid, 0);
 	ck_assert_uint_eq(pd.gid, 65534);
 	/* An id without a passwd entry needs the group too. */
-	ck_assert_int_eq(privdrop_lookup("4242424", NULL, &pd, err,
-					 sizeof(err)),
-			 -1);
+	ck_assert_int_eq(
+	    privdrop_lookup("4242424", NULL, &pd, err, sizeof(err)), -1);
 	ck_assert_ptr_nonnull(strstr(err, "set group too"));
-	ck_assert_int_eq(privdrop_lookup("4242424", "4242424", &pd, err,
-					 sizeof(err)),
-			 0);
+	ck_assert_int_eq(
+	    privdrop_lookup("4242424", "4242424", &pd, err, sizeof(err)), 0);
 	ck_assert_uint_eq(pd.uid, 4242424);
 	ck_assert_uint_eq(pd.gid, 4242424);
 	ck_assert_str_eq(pd.name, "");
@@ -54,13 +52,13 @@ START_TEST(test_privdrop_lookup_unknown)
 	struct privdrop pd;
 	char err[256];
 
-	ck_assert_int_eq(privdrop_lookup("no-such-user-xq", NULL, &pd, err,
-					 sizeof(err)),
-			 -1);
+	ck_assert_int_eq(
+	    privdrop_lookup("no-such-user-xq", NULL, &pd, err, sizeof(err)),
+	    -1);
 	ck_assert_ptr_nonnull(strstr(err, "user \"no-such-user-xq\""));
-	ck_assert_int_eq(privdrop_lookup(NULL, "no-such-group-xq", &pd, err,
-					 sizeof(err)),
-			 -1);
+	ck_assert_int_eq(
+	    privdrop_lookup(NULL, "no-such-group-xq", &pd, err, sizeof(err)),
+	    -1);
 	ck_assert_ptr_nonnull(strstr(err, "group \"no-such-group-xq\""));
 }
 END_TEST
@@ -71,8 +69,7 @@ START_TEST(test_privdrop_nothing)
 	struct privdrop pd;
 	char err[256];
 
-	ck_assert_int_eq(privdrop_lookup(NULL, NULL, &pd, err, sizeof(err)),
-			 0);
+	ck_assert_int_eq(privdrop_lookup(NULL, NULL, &pd, err, sizeof(err)), 0);
 	ck_assert(!privdrop_wanted(&pd));
 	ck_assert_int_eq(privdrop_apply(&pd, err, sizeof(err)), 0);
 }
