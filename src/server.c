@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* The serving process: route listeners, process-wide limits, reload, graceful
- * stop. */
+/* The serving process: listeners, process-wide limits, reload, graceful stop. */
 #include "auto-config.h"
 
 #include "server.h"

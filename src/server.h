@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* The serving process: route listeners, process-wide limits, reload, graceful
- * stop. */
+/* The serving process: listeners, process-wide limits, reload, graceful stop. */
 #ifndef PORTY_SERVER_H
 #define PORTY_SERVER_H
 
