@@ -607,6 +607,19 @@ run_supervisor_reload(void *arg)
 	return 0;
 }
 
+/* Block or unblock (HOW) the signals porty handles: HUP, TERM, INT. */
+static void
+run_signals_mask(int how)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	(void)sigprocmask(how, &set, NULL);
+}
+
 /*
  * Serve RUN->cfg on LOOP until stopped: bind, drop privileges, tell
  * systemd (or the supervisor), run the loop.
@@ -615,7 +628,6 @@ static enum exit_code
 run_serve(struct run *run, struct ev_loop *loop, bool reuseport)
 {
 	char err[512];
-	sigset_t set;
 
 	run->srv = server_start(loop, run->cfg, reuseport, err, sizeof(err));
 	if (run->srv == NULL) {
@@ -636,12 +648,7 @@ run_serve(struct run *run, struct ev_loop *loop, bool reuseport)
 	ev_signal_start(loop, &run->sigterm);
 	ev_signal_start(loop, &run->sigint);
 	ev_signal_start(loop, &run->sighup);
-	/* A new worker kept them blocked until its watchers ran. */
-	sigemptyset(&set);
-	sigaddset(&set, SIGHUP);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	(void)sigprocmask(SIG_UNBLOCK, &set, NULL);
+	run_signals_mask(SIG_UNBLOCK);
 	run_notify(run, "READY=1");
 	ev_run(loop, 0);
 	ev_signal_stop(loop, &run->sigterm);
@@ -755,6 +762,11 @@ cmd_start(const struct cli *cli)
 	}
 	nworkers = run.cfg->workers > 0 ? run.cfg->workers : supervisor_ncpus();
 	signal(SIGPIPE, SIG_IGN);
+	/*
+	 * Until the watchers run, a SIGHUP (logrotate) or SIGTERM waits
+	 * instead of killing porty halfway through its start.
+	 */
+	run_signals_mask(SIG_BLOCK);
 	if (cli->daemon) {
 		if (daemonize() == -1) {
 			log_msg(LOG_SEV_ERROR, NULL, "daemon: %s",

@@ -372,6 +372,7 @@ supervisor_run(struct ev_loop *loop, unsigned nworkers,
 {
 	enum supervisor_role role;
 	struct supervisor *s;
+	sigset_t set;
 	unsigned i;
 
 	s = calloc(1, sizeof(*s));
@@ -410,8 +411,15 @@ supervisor_run(struct ev_loop *loop, unsigned nworkers,
 		(long)s->self, nworkers);
 	for (i = 0; i < nworkers && !s->in_worker; i++)
 		worker_spawn(&s->w[i]);
-	if (!s->in_worker)
+	if (!s->in_worker) {
+		/* The caller blocked them until a watcher would run. */
+		sigemptyset(&set);
+		sigaddset(&set, SIGHUP);
+		sigaddset(&set, SIGTERM);
+		sigaddset(&set, SIGINT);
+		(void)sigprocmask(SIG_UNBLOCK, &set, NULL);
 		ev_run(loop, 0);
+	}
 	if (s->in_worker) {
 		*notify_fd = s->worker_fd;
 		role = SUPERVISOR_WORKER;

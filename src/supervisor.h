@@ -23,8 +23,10 @@ struct supervisor_hooks {
 
 /*
  * Run NWORKERS (>= 2) worker processes on the default loop LOOP until a
- * SIGTERM/SIGINT has stopped them all. Each worker is a fork() of this
- * process: supervisor_run() returns SUPERVISOR_WORKER in it, with the
+ * SIGTERM/SIGINT has stopped them all (SIGHUP, SIGTERM and SIGINT may be
+ * blocked on entry: they are unblocked once the supervisor's watchers run).
+ * Each worker is a fork() of this process: supervisor_run() returns
+ * SUPERVISOR_WORKER in it, with the
  * supervisor's watchers stopped and its memory freed, LOOP ready for reuse
  * (ev_loop_fork), SIGHUP, SIGTERM and SIGINT blocked (unblock them once
  * the worker's signal watchers run) and *NOTIFY_FD set to a socket on
