@@ -256,6 +256,12 @@ START_TEST(test_workers_supervised)
 			 "STOPPING=1");
 	ck_assert_int_eq(harness_wait(p, harness_ms(15000)), 0);
 	ck_assert(kill(again[0], 0) == -1 && kill(again[1], 0) == -1);
+	/* Both workers ended cleanly (valgrind's errors exit with 99). */
+	for (msg = harness_log(p), n = 0;
+	     (msg = strstr(msg, "exited with status 0\n")) != NULL; msg++)
+		n++;
+	ck_assert_msg(n == 2, "%zu workers exited with status 0:\n%s", n,
+		      harness_log(p));
 	ck_assert(access(harness_path(h, "porty.pid"), F_OK) == -1);
 	close(fd);
 	harness_free(h);
