@@ -37,6 +37,11 @@
 #   PROXY_CPU     CPU for the forwarders                              (default 1)
 #   KEEP=1        keep the temp dir (configs, logs, raw wrk output) and print its path
 #   PORTY_EXTRA   extra top-level TOML lines for porty's config, e.g. "buffer_size_kb = 64"
+#   WORKERS       workers = N for every porty target; with N > 1 porty runs on WORKER_CPUS
+#                 instead of PROXY_CPU (one CPU cannot show what N processes do)
+#   WORKER_CPUS   taskset CPU list for porty with WORKERS > 1      (default: every CPU, e.g. 0-1;
+#                 on a 2-CPU machine the workers share CPU 0 with wrk and nginx)
+#                 e.g. MODE=http WORKERS=2 QUICK=1 benchmark/run.sh
 #   HOLD=1        start backend and targets, print their ports and pids, measure nothing, and
 #                 wait until interrupted (for perf record / strace against a pinned forwarder)
 #
@@ -117,6 +122,17 @@ if [ "$NCPU" -lt 2 ]; then
 else
     CLIENT=(taskset -c "$CLIENT_CPU")
     PROXY=(taskset -c "$PROXY_CPU")
+fi
+# porty's prefix: PROXY, or the WORKER_CPUS for several workers.
+WORKERS=${WORKERS:-1}
+case "$WORKERS" in
+''|*[!0-9]*) [ "$WORKERS" = auto ] || die "WORKERS must be a number or auto, not '$WORKERS'" 2 ;;
+esac
+PORTY_RUN=("${PROXY[@]}")
+if [ "$WORKERS" != 1 ]; then
+    WORKER_CPUS=${WORKER_CPUS:-0-$((NCPU - 1))}
+    PORTY_RUN=(taskset -c "$WORKER_CPUS")
+    say "run.sh: porty runs workers = $WORKERS on CPUs $WORKER_CPUS"
 fi
 
 # ---------------------------------------------------------------- temp dir, cleanup
@@ -245,11 +261,12 @@ log_requests = false
 log_level = "none"
 max_connections = 9900
 max_connections_total = 9900
+workers = $( [ "$WORKERS" = auto ] && echo '"auto"' || echo "$WORKERS" )
 ${PORTY_EXTRA:-}
 $extra
 $routes
 EOF
-    "${PROXY[@]}" "$PORTY_BIN" start --config "$dir/porty.toml" >"$dir/porty.log" 2>&1 &
+    "${PORTY_RUN[@]}" "$PORTY_BIN" start --config "$dir/porty.toml" >"$dir/porty.log" 2>&1 &
     TARGET_PID[$name]=$!
     track $!
     TARGET_PORT[$name]=$port

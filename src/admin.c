@@ -508,7 +508,7 @@ admin_start(struct ev_loop *loop, const struct config *cfg,
 	ev_init(&a->pause, admin_pause_cb);
 	a->pause.data = a;
 	for (i = 0; i < n; i++) {
-		fd = sock_listen(&addrs[i], 128, why, sizeof(why));
+		fd = sock_listen(&addrs[i], 128, false, why, sizeof(why));
 		if (fd == -1) {
 			snprintf(err, errlen, "admin: %s", why);
 			admin_free(a);

@@ -148,11 +148,11 @@ static const struct cfg_key cfg_keys[] = {
 	{.key = "log_file", .type = CFG_STR, .scope = CFG_TOP,
 	    .top_off = TOP(log_file), .route_off = NO_OFF,
 	    .help = "Append logs to this file instead of standard error."},
-	{.key = "user", .type = CFG_LATER, .scope = CFG_TOP,
-	    .top_off = NO_OFF, .route_off = NO_OFF,
+	{.key = "user", .type = CFG_STR, .scope = CFG_TOP,
+	    .top_off = TOP(user), .route_off = NO_OFF,
 	    .help = "Drop privileges to this user after binding."},
-	{.key = "group", .type = CFG_LATER, .scope = CFG_TOP,
-	    .top_off = NO_OFF, .route_off = NO_OFF,
+	{.key = "group", .type = CFG_STR, .scope = CFG_TOP,
+	    .top_off = TOP(group), .route_off = NO_OFF,
 	    .help = "Drop privileges to this group after binding."},
 	{.key = "workers", .type = CFG_WORKERS, .scope = CFG_TOP, .def = "1",
 	    .top_off = TOP(workers), .route_off = NO_OFF,
@@ -625,10 +625,8 @@ key_set(struct loader *ld, const struct cfg_key *k, const struct toml_value *v,
 		return 0;
 	case CFG_WORKERS:
 		if (v->type == TOML_STRING && strcmp(v->u.s.ptr, "auto") == 0) {
-			loader_error(ld, v->line, v->col,
-			    "%s: \"auto\" is not supported yet (only 1 worker)",
-			    path);
-			return -1;
+			*(unsigned *)p = 0; /* one per CPU, counted at start */
+			return 0;
 		}
 		if (v->type != TOML_INTEGER) {
 			loader_error(ld, v->line, v->col,
@@ -636,13 +634,13 @@ key_set(struct loader *ld, const struct cfg_key *k, const struct toml_value *v,
 			    type_article(v->type));
 			return -1;
 		}
-		if (v->u.i != 1) {
+		if (v->u.i < 1 || v->u.i > CONFIG_MAX_WORKERS) {
 			loader_error(ld, v->line, v->col,
-			    "%s: %lld workers are not supported yet (only 1)",
-			    path, (long long)v->u.i);
+			    "%s: %lld is out of range (1..%d, or \"auto\")",
+			    path, (long long)v->u.i, CONFIG_MAX_WORKERS);
 			return -1;
 		}
-		*(unsigned *)p = 1;
+		*(unsigned *)p = (unsigned)v->u.i;
 		return 0;
 	case CFG_LATER:
 		loader_error(ld, v->line, v->col,
@@ -1210,6 +1208,12 @@ check_admin(struct loader *ld)
 
 	if (cfg->admin_addr == NULL)
 		return;
+	/* Each worker counts its own connections: no process has them all. */
+	if (cfg->workers != 1)
+		loader_error(ld, ld->admin.line, ld->admin.col,
+		    "admin.listen: not supported yet with workers = %s "
+		    "(the counters are per process; use workers = 1)",
+		    cfg->workers == 0 ? "\"auto\"" : "N > 1");
 	for (i = 0; i < cfg->nroutes; i++) {
 		const struct route *r = &cfg->routes[i];
 

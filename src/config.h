@@ -10,6 +10,8 @@
 #include "log.h"
 
 struct route_stats;
+/* The most worker processes `workers` may ask for. */
+#define CONFIG_MAX_WORKERS 256
 
 enum route_mode {
 	ROUTE_MODE_TCP = 0,
@@ -74,7 +76,7 @@ struct config {
 	char *pidfile;               /* owned, may be NULL */
 	char *log_file;              /* owned, may be NULL */
 	char *user, *group;          /* owned, may be NULL */
-	unsigned workers;            /* 0: "auto" */
+	unsigned workers;            /* 1..CONFIG_MAX_WORKERS; 0: "auto" */
 	char *admin_listen;          /* owned: [admin] listen as written, or
 					NULL (no admin endpoint) */
 	char *admin_addr;            /* owned: its host, brackets removed */

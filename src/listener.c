@@ -16,6 +16,13 @@
 #include "sock.h"
 #include "stats.h"
 
+/* One listening socket. */
+struct lsock {
+	ev_io io; /* data: the listener; fd -1 once closed or handed on */
+	struct addr addr; /* the address it is bound to */
+	bool borrowed;    /* the fd still belongs to the group's `from` */
+};
+
 /* A route's listening sockets, one per address its listen_addr gave. */
 struct listener {
 	struct conn_owner owner;      /* what its conns borrow */
@@ -23,7 +30,7 @@ struct listener {
 	struct listener *next;        /* the group's list */
 	unsigned cap;                 /* its connection cap */
 	size_t nio;
-	ev_io io[]; /* one per socket; data: the listener */
+	struct lsock sock[]; /* one per address */
 };
 
 /* Whether L may accept now. */
@@ -33,8 +40,7 @@ listener_admits(const struct listener *l)
 	const struct listener_group *g = l->group;
 
 	return g->started && !g->stopped && !g->paused &&
-	       l->owner.nconns < l->cap &&
-	       g->nconns < g->max_conns;
+	       l->owner.nconns < l->cap && g->nconns < g->max_conns;
 }
 
 /* Start or stop L's watchers as listener_admits() says. */
@@ -46,10 +52,10 @@ listener_update(struct listener *l)
 	size_t i;
 
 	for (i = 0; i < l->nio; i++) {
-		if (on)
-			ev_io_start(loop, &l->io[i]);
+		if (on && l->sock[i].io.fd != -1)
+			ev_io_start(loop, &l->sock[i].io);
 		else
-			ev_io_stop(loop, &l->io[i]);
+			ev_io_stop(loop, &l->sock[i].io);
 	}
 }
 
@@ -186,6 +192,41 @@ listener_group_init(struct listener_group *g, struct ev_loop *loop,
 	g->pause.data = g;
 }
 
+/* The socket of G bound to A and not closed, or NULL. */
+static struct lsock *
+listener_group_find(const struct listener_group *g, const struct addr *a)
+{
+	struct listener *l;
+	size_t i;
+
+	if (g == NULL)
+		return NULL;
+	for (l = g->list; l != NULL; l = l->next)
+		for (i = 0; i < l->nio; i++)
+			if (l->sock[i].io.fd != -1 &&
+			    addr_equal(&l->sock[i].addr, a))
+				return &l->sock[i];
+	return NULL;
+}
+
+/*
+ * A listening socket for A: G->from's socket bound to A (borrowed until
+ * listener_group_adopt()) unless G took it already, else a new one.
+ */
+static int
+listener_socket(struct listener_group *g, struct lsock *s, const struct addr *a,
+		int backlog, char *err, size_t errlen)
+{
+	struct lsock *old = listener_group_find(g->from, a);
+
+	s->addr = *a;
+	if (old != NULL && listener_group_find(g, a) == NULL) {
+		s->borrowed = true;
+		return old->io.fd;
+	}
+	return sock_listen(a, backlog, g->reuseport, err, errlen);
+}
+
 int
 listener_add(struct listener_group *g, const struct conn_owner *owner,
 	     const struct addr *addrs, size_t n, int backlog, char *err,
@@ -195,7 +236,7 @@ listener_add(struct listener_group *g, const struct conn_owner *owner,
 	size_t i;
 	int fd;
 
-	l = calloc(1, sizeof(*l) + n * sizeof(l->io[0]));
+	l = calloc(1, sizeof(*l) + n * sizeof(l->sock[0]));
 	if (l == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
@@ -208,11 +249,12 @@ listener_add(struct listener_group *g, const struct conn_owner *owner,
 				       : owner->route->max_connections;
 	l->group = g;
 	for (i = 0; i < n; i++) {
-		fd = sock_listen(&addrs[i], backlog, err, errlen);
+		fd = listener_socket(g, &l->sock[i], &addrs[i], backlog, err,
+				     errlen);
 		if (fd == -1)
 			goto fail;
-		ev_io_init(&l->io[i], listener_accept_cb, fd, EV_READ);
-		l->io[i].data = l;
+		ev_io_init(&l->sock[i].io, listener_accept_cb, fd, EV_READ);
+		l->sock[i].io.data = l;
 		l->nio++;
 	}
 	/* Keep the configuration's order: the first route is served first. */
@@ -223,9 +265,36 @@ listener_add(struct listener_group *g, const struct conn_owner *owner,
 	return 0;
 fail:
 	for (i = 0; i < l->nio; i++)
-		(void)close(l->io[i].fd);
+		if (!l->sock[i].borrowed)
+			(void)close(l->sock[i].io.fd);
 	free(l);
 	return -1;
+}
+
+unsigned
+listener_group_adopt(struct listener_group *g)
+{
+	struct listener *l;
+	struct lsock *old;
+	unsigned n = 0;
+	size_t i;
+
+	for (l = g->list; l != NULL; l = l->next) {
+		for (i = 0; i < l->nio; i++) {
+			if (!l->sock[i].borrowed)
+				continue;
+			old = listener_group_find(g->from, &l->sock[i].addr);
+			assert(old != NULL && old->io.fd == l->sock[i].io.fd &&
+			       "a borrowed socket left its group");
+			/* Same loop, same fd: the new watcher takes over. */
+			ev_io_stop(g->loop, &old->io);
+			ev_io_set(&old->io, -1, EV_READ);
+			l->sock[i].borrowed = false;
+			n++;
+		}
+	}
+	g->from = NULL;
+	return n;
 }
 
 void
@@ -248,11 +317,14 @@ listener_group_stop(struct listener_group *g)
 	g->paused = false;
 	for (l = g->list; l != NULL; l = l->next) {
 		for (i = 0; i < l->nio; i++) {
-			ev_io_stop(g->loop, &l->io[i]);
-			if (l->io[i].fd != -1) {
-				(void)close(l->io[i].fd);
-				ev_io_set(&l->io[i], -1, EV_READ);
-			}
+			struct lsock *s = &l->sock[i];
+
+			ev_io_stop(g->loop, &s->io);
+			/* A borrowed socket goes on serving in its own group.
+			 */
+			if (s->io.fd != -1 && !s->borrowed)
+				(void)close(s->io.fd);
+			ev_io_set(&s->io, -1, EV_READ);
 		}
 		log_ratelimit_flush(&l->owner.rl, l->owner.route->name);
 	}

@@ -41,6 +41,10 @@ struct listener_group {
 	bool pause_logged;     /* this run of failed accepts was logged */
 	bool started;          /* listener_group_start() was called */
 	bool stopped;          /* listener_group_stop(): sockets closed */
+	bool reuseport;        /* bind with SO_REUSEPORT (worker processes) */
+	/* a running group whose sockets listener_add() may take over rather
+	   than bind again (reload); NULL: none */
+	struct listener_group *from;
 	listener_drained_fn *drained; /* may be NULL */
 	void *drained_arg;
 	struct log_ratelimit rl; /* accept errors */
@@ -53,14 +57,24 @@ void listener_group_init(struct listener_group *g, struct ev_loop *loop,
 
 /*
  * Bind one listening socket per address of ADDRS (N of them) with BACKLOG
- * for a route whose connections get a copy of OWNER (route, pool, hooks;
- * its list, count and closed hook are the listener's). Nothing is accepted
- * before listener_group_start(). Returns 0, or -1 with ERR filled ("listen
- * 0.0.0.0:80: Permission denied"); the group keeps what was bound before.
+ * (or borrow the one G->from has on that address) for a route whose connections
+ * get a copy of OWNER (route, pool, hooks; its list, count and closed hook are
+ * the listener's). Nothing is accepted before listener_group_start(). Returns
+ * 0, or -1 with ERR filled ("listen 0.0.0.0:80: Permission denied"); the group
+ * keeps what was bound before.
  */
 int listener_add(struct listener_group *g, const struct conn_owner *owner,
 		 const struct addr *addrs, size_t n, int backlog, char *err,
 		 size_t errlen);
+
+/*
+ * The new group G takes over, for good, the sockets it borrowed from
+ * G->from: their watchers in G->from stop and that group forgets them (it
+ * closes only the others when stopped). Call before G starts and before
+ * G->from stops; afterwards G->from is NULL. Returns how many sockets
+ * changed hands. Until then stopping or freeing G leaves them open.
+ */
+unsigned listener_group_adopt(struct listener_group *g);
 
 /* Start accepting on every listener. */
 void listener_group_start(struct listener_group *g);

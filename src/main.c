@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -24,8 +25,10 @@
 #include "metrics.h"
 #include "notify.h"
 #include "parse.h"
+#include "privdrop.h"
 #include "server.h"
 #include "stats.h"
+#include "supervisor.h"
 
 enum exit_code {
 	EXIT_OK = 0,
@@ -372,14 +375,84 @@ cmd_generate(const struct cli *cli)
 	return EXIT_OK;
 }
 
+/* DIR/PATH, or a copy of PATH when it is absolute (or DIR is NULL). */
+static char *
+path_absolute(const char *dir, const char *path)
+{
+	char *p;
+
+	if (path[0] == '/' || dir == NULL)
+		return strdup(path);
+	p = malloc(strlen(dir) + strlen(path) + 2);
+	if (p != NULL)
+		sprintf(p, "%s/%s", dir, path);
+	return p;
+}
+
 /* State of a running `porty start`, reachable from the signal watchers. */
 struct run {
+	const struct cli *cli;
+	struct config *cfg; /* owned: until the server takes it (supervisor:
+			       the one new workers start with) */
 	struct server *srv;
-	struct stats *stats;  /* the routes' counters */
-	struct admin *admin;  /* [admin] endpoint, or NULL */
+	struct stats *stats; /* owned: the routes' counters */
+	struct admin *admin; /* owned: the [admin] endpoint, or NULL */
+	char *cwd;         /* owned: the directory porty started in */
+	char *config_path; /* owned: absolute, or NULL (flags only) */
+	char *log_path;    /* owned: absolute log_file, or NULL (stderr) */
+	int log_fd;        /* STDERR_FILENO, or the log file (kept number) */
+	int notify_fd;     /* a worker's socket to its supervisor, or -1 */
+	struct privdrop priv;
 	ev_signal sigterm, sigint, sighup, sigusr1;
 	bool stopping;
 };
+
+/*
+ * Tell systemd STATE, or the supervisor when this is a worker (the
+ * supervisor speaks to systemd for all of them).
+ */
+static void
+run_notify(const struct run *run, const char *state)
+{
+	if (run->notify_fd == -1)
+		(void)notify_send(state);
+	else
+		(void)send(run->notify_fd, state, strlen(state),
+			   MSG_NOSIGNAL | MSG_DONTWAIT);
+}
+
+/*
+ * Open PATH for appending onto RUN's log descriptor, so every holder of
+ * that number (log.c, stderr of a daemon) writes to the new file: after
+ * logrotate moved the old one, or when log_file changed. Returns 0, or -1
+ * with errno set (the old file stays).
+ */
+static int
+run_log_open(struct run *run, const char *path)
+{
+	int fd, saved;
+
+	fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+	if (fd == -1)
+		return -1;
+	if (run->log_fd == STDERR_FILENO) {
+		/* The first log file: its descriptor is the log's for good. */
+		run->log_fd = fd;
+		return 0;
+	}
+	if (dup3(fd, run->log_fd, O_CLOEXEC) == -1)
+		goto fail;
+	/* A daemon's stderr (sanitizer reports) follows the log. */
+	if (run->cli->daemon && dup2(fd, STDERR_FILENO) == -1)
+		goto fail;
+	(void)close(fd);
+	return 0;
+fail:
+	saved = errno;
+	(void)close(fd);
+	errno = saved;
+	return -1;
+}
 
 static void
 run_stop_cb(struct ev_loop *loop, ev_signal *w, int revents)
@@ -399,18 +472,167 @@ run_stop_cb(struct ev_loop *loop, ev_signal *w, int revents)
 	run->stopping = true;
 	log_msg(LOG_SEV_INFO, NULL, "received %s, stopping gracefully",
 	    w->signum == SIGINT ? "SIGINT" : "SIGTERM");
-	notify_send("STOPPING=1");
+	if (run->notify_fd == -1)
+		run_notify(run, "STOPPING=1");
 	server_shutdown(run->srv);
 }
 
+static bool
+run_same_str(const char *a, const char *b)
+{
+	return a == b || (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+/* Warn about settings of NEW that only a restart applies. */
+static void
+run_reload_warn(const struct config *old, const struct config *new)
+{
+	static const char later[] = "%s changed: it takes effect at the next "
+	    "restart, not on reload";
+
+	if (!run_same_str(old->user, new->user))
+		log_msg(LOG_SEV_WARN, NULL, later, "user");
+	if (!run_same_str(old->group, new->group))
+		log_msg(LOG_SEV_WARN, NULL, later, "group");
+	if (!run_same_str(old->pidfile, new->pidfile))
+		log_msg(LOG_SEV_WARN, NULL, later, "pidfile");
+	if (old->workers != new->workers)
+		log_msg(LOG_SEV_WARN, NULL, later, "workers");
+	if (old->log_file != NULL && new->log_file == NULL)
+		log_msg(LOG_SEV_WARN, NULL, "log_file removed: logs keep going "
+		    "to %s until the next restart", old->log_file);
+}
+
+/*
+ * SIGHUP's first steps: reopen the log (so that logrotate's old file gets
+ * no more lines), then re-read the config file. Returns the new config,
+ * or NULL after logging why there is none.
+ */
+static struct config *
+run_reload_load(struct run *run)
+{
+	struct config_errors errs = {NULL, 0};
+	struct config *cfg;
+	size_t i;
+
+	if (run->log_path != NULL && run_log_open(run, run->log_path) == -1)
+		log_msg(LOG_SEV_ERROR, NULL, "reopening log_file %s: %s",
+		    run->log_path, strerror(errno));
+	log_msg(LOG_SEV_INFO, NULL, "received SIGHUP, reloading %s",
+	    run->config_path != NULL ? run->config_path : "(no file)");
+	if (run->config_path == NULL) {
+		log_msg(LOG_SEV_INFO, NULL,
+		    "no config file to reload (the routes come from the "
+		    "command line)");
+		return NULL;
+	}
+	cfg = config_load_file(run->config_path, &run->cli->ov, &errs);
+	if (cfg == NULL) {
+		for (i = 0; i < errs.n; i++)
+			log_msg(LOG_SEV_ERROR, NULL, "%s", errs.msg[i]);
+		config_errors_clear(&errs);
+		log_msg(LOG_SEV_ERROR, NULL,
+		    "reload of %s failed: keeping the running configuration",
+		    run->config_path);
+	}
+	return cfg;
+}
+
+/* Point logging at CFG's log_file and format. */
+static void
+run_log_apply(struct run *run, const struct config *cfg)
+{
+	char *path;
+
+	log_setup(cfg->log_format, run->log_fd);
+	if (cfg->log_file == NULL)
+		return;
+	path = path_absolute(run->cwd, cfg->log_file);
+	if (path == NULL || run_same_str(path, run->log_path)) {
+		free(path);
+		return;
+	}
+	if (run_log_open(run, path) == -1) {
+		log_msg(LOG_SEV_ERROR, NULL, "log_file %s: %s", path,
+		    strerror(errno));
+		free(path);
+		return;
+	}
+	free(run->log_path);
+	run->log_path = path;
+	log_setup(cfg->log_format, run->log_fd);
+}
+
+/* SIGHUP in a serving process: reload, bracketed for systemd. */
 static void
 run_hup_cb(struct ev_loop *loop, ev_signal *w, int revents)
 {
+	struct run *run = w->data;
+	struct config *cfg;
+	char err[512];
+
 	(void)loop;
-	(void)w;
 	(void)revents;
-	log_msg(LOG_SEV_WARN, NULL,
-	    "received SIGHUP: reload is not supported yet; configuration unchanged");
+	if (run->stopping)
+		return;
+	if (run->notify_fd == -1)
+		(void)notify_reloading();
+	cfg = run_reload_load(run);
+	if (cfg != NULL) {
+		run_reload_warn(server_config(run->srv), cfg);
+		if (server_reload(run->srv, cfg, err, sizeof(err)) == 0) {
+			/*
+			 * The new routes' counters: those of a route with the
+			 * same name go on. No event ran since the reload, so
+			 * nothing was counted without them.
+			 */
+			if (stats_attach(run->stats, cfg) == -1)
+				log_msg(LOG_SEV_WARN, NULL,
+				    "out of memory: the reloaded routes are "
+				    "not counted");
+			run_log_apply(run, server_config(run->srv));
+		} else {
+			log_msg(LOG_SEV_ERROR, NULL,
+			    "reload of %s failed: %s; keeping the running "
+			    "configuration", run->config_path, err);
+			config_free(cfg);
+		}
+	}
+	run_notify(run, "READY=1");
+}
+
+/*
+ * SIGHUP in the supervisor: check the file and keep it for the workers
+ * started from now on; supervisor.c then passes SIGHUP to the workers,
+ * which reload it themselves.
+ */
+static int
+run_supervisor_reload(void *arg)
+{
+	struct run *run = arg;
+	struct config *cfg = run_reload_load(run);
+
+	if (cfg == NULL)
+		return -1;
+	run_reload_warn(run->cfg, cfg);
+	config_free(run->cfg);
+	run->cfg = cfg;
+	run_log_apply(run, run->cfg);
+	return 0;
+}
+
+/* Block or unblock (HOW) the signals porty handles: HUP, TERM, INT, USR1. */
+static void
+run_signals_mask(int how)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGUSR1);
+	(void)sigprocmask(how, &set, NULL);
 }
 
 /* SIGUSR1: one status line per route. */
@@ -422,6 +644,62 @@ run_usr1_cb(struct ev_loop *loop, ev_signal *w, int revents)
 	(void)loop;
 	(void)revents;
 	metrics_log_status(run->stats);
+}
+
+/*
+ * Serve RUN->cfg on LOOP until stopped: count, bind, drop privileges, tell
+ * systemd (or the supervisor), run the loop.
+ */
+static enum exit_code
+run_serve(struct run *run, struct ev_loop *loop, bool reuseport)
+{
+	char err[512];
+
+	/* Counters first, so that the listeners count from the start. */
+	run->stats = stats_new();
+	if (run->stats == NULL || stats_attach(run->stats, run->cfg) == -1) {
+		log_msg(LOG_SEV_ERROR, NULL, "out of memory");
+		return EXIT_RUNTIME;
+	}
+	if (run->cfg->admin_listen != NULL) {
+		run->admin =
+		    admin_start(loop, run->cfg, run->stats, err, sizeof(err));
+		if (run->admin == NULL) {
+			log_msg(LOG_SEV_ERROR, NULL, "%s", err);
+			return EXIT_RUNTIME;
+		}
+	}
+	run->srv = server_start(loop, run->cfg, reuseport, err, sizeof(err));
+	if (run->srv == NULL) {
+		log_msg(LOG_SEV_ERROR, NULL, "%s", err);
+		return EXIT_RUNTIME;
+	}
+	run->cfg = NULL; /* the server's now */
+	/* Bound: nothing needs root any more (a reload binding a new port
+	   below 1024 needs CAP_NET_BIND_SERVICE from now on). */
+	if (privdrop_apply(&run->priv, err, sizeof(err)) == -1) {
+		log_msg(LOG_SEV_ERROR, NULL, "%s", err);
+		return EXIT_RUNTIME;
+	}
+	ev_signal_init(&run->sigterm, run_stop_cb, SIGTERM);
+	ev_signal_init(&run->sigint, run_stop_cb, SIGINT);
+	ev_signal_init(&run->sighup, run_hup_cb, SIGHUP);
+	ev_signal_init(&run->sigusr1, run_usr1_cb, SIGUSR1);
+	run->sigterm.data = run->sigint.data = run->sighup.data = run;
+	run->sigusr1.data = run;
+	ev_signal_start(loop, &run->sigterm);
+	ev_signal_start(loop, &run->sigint);
+	ev_signal_start(loop, &run->sighup);
+	ev_signal_start(loop, &run->sigusr1);
+	run_signals_mask(SIG_UNBLOCK);
+	run_notify(run, "READY=1");
+	ev_run(loop, 0);
+	ev_signal_stop(loop, &run->sigterm);
+	ev_signal_stop(loop, &run->sigint);
+	ev_signal_stop(loop, &run->sighup);
+	ev_signal_stop(loop, &run->sigusr1);
+	log_msg(LOG_SEV_INFO, NULL, "stopped");
+	return EXIT_OK;
 }
 
 /* Double fork and setsid; returns 0 in the daemon, -1 on failure. */
@@ -476,47 +754,63 @@ static enum exit_code
 cmd_start(const struct cli *cli)
 {
 	enum exit_code status = EXIT_OK;
-	struct config *cfg = config_get(cli, EXIT_USAGE, &status);
+	struct supervisor_hooks hooks;
 	struct ev_loop *loop = NULL;
 	struct run run;
 	char err[512], *pidfile = NULL;
-	int log_fd = STDERR_FILENO;
+	const char *path;
+	unsigned nworkers;
 
-	if (cfg == NULL)
-		return status;
 	memset(&run, 0, sizeof(run));
-	if (cli->daemon && cfg->log_file == NULL) {
+	run.cli = cli;
+	run.log_fd = STDERR_FILENO;
+	run.notify_fd = -1;
+	run.cfg = config_get(cli, EXIT_USAGE, &status);
+	if (run.cfg == NULL)
+		return status;
+	if (cli->daemon && run.cfg->log_file == NULL) {
 		fprintf(stderr,
 		    "porty: --daemon needs a log file (--log-file or log_file)\n%s",
 		    usage_text);
 		status = EXIT_USAGE;
 		goto out;
 	}
-	if (cfg->log_file != NULL) {
-		log_fd = open(cfg->log_file,
-		    O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
-		if (log_fd == -1) {
+	/* The daemon chdirs to /: keep absolute paths for reload and logs. */
+	run.cwd = getcwd(NULL, 0);
+	path = config_search(cli);
+	if (path != NULL &&
+	    (run.config_path = realpath(path, NULL)) == NULL)
+		run.config_path = path_absolute(run.cwd, path);
+	if (run.cfg->log_file != NULL) {
+		run.log_path = path_absolute(run.cwd, run.cfg->log_file);
+		if (run.log_path == NULL ||
+		    run_log_open(&run, run.log_path) == -1) {
 			fprintf(stderr, "porty: log_file %s: %s\n",
-			    cfg->log_file, strerror(errno));
+			    run.cfg->log_file, strerror(errno));
 			status = EXIT_RUNTIME;
 			goto out;
 		}
 	}
-	/* The daemon chdirs to /, so keep an absolute pidfile path. */
-	if (cfg->pidfile != NULL) {
-		pidfile = realpath(cfg->pidfile, NULL);
-		if (pidfile == NULL) {
-			char cwd[4096];
-
-			if (cfg->pidfile[0] == '/' || getcwd(cwd, sizeof(cwd)) == NULL)
-				pidfile = strdup(cfg->pidfile);
-			else if ((pidfile = malloc(strlen(cwd) +
-					 strlen(cfg->pidfile) + 2)) != NULL)
-				sprintf(pidfile, "%s/%s", cwd, cfg->pidfile);
-		}
+	if (run.cfg->pidfile != NULL) {
+		pidfile = realpath(run.cfg->pidfile, NULL);
+		if (pidfile == NULL)
+			pidfile = path_absolute(run.cwd, run.cfg->pidfile);
 	}
-	log_setup(cfg->log_format, log_fd);
+	log_setup(run.cfg->log_format, run.log_fd);
+	/* Before binding anything: an unknown user is a config error. */
+	if (privdrop_lookup(run.cfg->user, run.cfg->group, &run.priv, err,
+		sizeof(err)) == -1) {
+		log_msg(LOG_SEV_ERROR, NULL, "%s", err);
+		status = EXIT_USAGE;
+		goto out;
+	}
+	nworkers = run.cfg->workers > 0 ? run.cfg->workers : supervisor_ncpus();
 	signal(SIGPIPE, SIG_IGN);
+	/*
+	 * Until the watchers run, a SIGHUP (logrotate) or SIGTERM waits
+	 * instead of killing porty halfway through its start.
+	 */
+	run_signals_mask(SIG_BLOCK);
 	if (cli->daemon) {
 		if (daemonize() == -1) {
 			log_msg(LOG_SEV_ERROR, NULL, "daemon: %s",
@@ -524,7 +818,7 @@ cmd_start(const struct cli *cli)
 			status = EXIT_RUNTIME;
 			goto out;
 		}
-		(void)dup2(log_fd, STDERR_FILENO);
+		(void)dup2(run.log_fd, STDERR_FILENO);
 	}
 	if (pidfile != NULL && pidfile_write(pidfile) == -1) {
 		log_msg(LOG_SEV_ERROR, NULL, "pidfile %s: %s", pidfile,
@@ -540,44 +834,26 @@ cmd_start(const struct cli *cli)
 		status = EXIT_RUNTIME;
 		goto out;
 	}
-	/* Counters first, so that the listeners count from the start. */
-	run.stats = stats_new();
-	if (run.stats == NULL || stats_attach(run.stats, cfg) == -1) {
-		log_msg(LOG_SEV_ERROR, NULL, "out of memory");
-		status = EXIT_RUNTIME;
+	if (nworkers <= 1) {
+		status = run_serve(&run, loop, false);
 		goto out;
 	}
-	if (cfg->admin_listen != NULL) {
-		run.admin = admin_start(loop, cfg, run.stats, err, sizeof(err));
-		if (run.admin == NULL) {
-			log_msg(LOG_SEV_ERROR, NULL, "%s", err);
-			status = EXIT_RUNTIME;
-			goto out;
-		}
-	}
-	run.srv = server_start(loop, cfg, err, sizeof(err));
-	if (run.srv == NULL) {
-		log_msg(LOG_SEV_ERROR, NULL, "%s", err);
+	hooks.reload = run_supervisor_reload;
+	hooks.arg = &run;
+	switch (supervisor_run(loop, nworkers, &hooks, &run.notify_fd)) {
+	case SUPERVISOR_WORKER:
+		/* The pid file is the supervisor's to remove. */
+		free(pidfile);
+		pidfile = NULL;
+		status = run_serve(&run, loop, true);
+		break;
+	case SUPERVISOR_DONE:
+		log_msg(LOG_SEV_INFO, NULL, "stopped");
+		break;
+	case SUPERVISOR_FAILED:
 		status = EXIT_RUNTIME;
-		goto out;
+		break;
 	}
-	ev_signal_init(&run.sigterm, run_stop_cb, SIGTERM);
-	ev_signal_init(&run.sigint, run_stop_cb, SIGINT);
-	ev_signal_init(&run.sighup, run_hup_cb, SIGHUP);
-	ev_signal_init(&run.sigusr1, run_usr1_cb, SIGUSR1);
-	run.sigterm.data = run.sigint.data = run.sighup.data = &run;
-	run.sigusr1.data = &run;
-	ev_signal_start(loop, &run.sigterm);
-	ev_signal_start(loop, &run.sigint);
-	ev_signal_start(loop, &run.sighup);
-	ev_signal_start(loop, &run.sigusr1);
-	notify_send("READY=1");
-	ev_run(loop, 0);
-	ev_signal_stop(loop, &run.sigterm);
-	ev_signal_stop(loop, &run.sigint);
-	ev_signal_stop(loop, &run.sighup);
-	ev_signal_stop(loop, &run.sigusr1);
-	log_msg(LOG_SEV_INFO, NULL, "stopped");
 out:
 	if (run.srv != NULL)
 		server_free(run.srv);
@@ -585,12 +861,18 @@ out:
 	stats_free(run.stats);
 	if (loop != NULL)
 		ev_loop_destroy(loop);
-	if (pidfile != NULL)
-		(void)unlink(pidfile);
+	if (pidfile != NULL && unlink(pidfile) == -1 && errno != ENOENT)
+		log_msg(LOG_SEV_WARN, NULL, "cannot remove pidfile %s: %s",
+		    pidfile, strerror(errno));
 	free(pidfile);
-	if (log_fd != STDERR_FILENO)
-		close(log_fd);
-	config_free(cfg);
+	if (run.notify_fd != -1)
+		close(run.notify_fd);
+	if (run.log_fd != STDERR_FILENO)
+		close(run.log_fd);
+	free(run.log_path);
+	free(run.config_path);
+	free(run.cwd);
+	config_free(run.cfg);
 	return status;
 }
 

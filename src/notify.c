@@ -1,15 +1,18 @@
 /* SPDX-License-Identifier: MIT */
-/* systemd's readiness protocol: datagrams to $NOTIFY_SOCKET, without libsystemd. */
+/* systemd's readiness protocol: datagrams to $NOTIFY_SOCKET, without
+ * libsystemd. */
 #include "auto-config.h"
 
 #include "notify.h"
 
 #include <errno.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 int
@@ -25,7 +28,8 @@ notify_send(const char *state)
 	if (path == NULL || path[0] == '\0')
 		return 0;
 	plen = strlen(path);
-	if ((path[0] != '/' && path[0] != '@') || plen >= sizeof(sun.sun_path)) {
+	if ((path[0] != '/' && path[0] != '@') ||
+	    plen >= sizeof(sun.sun_path)) {
 		errno = EINVAL;
 		return -1;
 	}
@@ -40,7 +44,21 @@ notify_send(const char *state)
 	if (fd == -1)
 		return -1;
 	n = sendto(fd, state, strlen(state), MSG_NOSIGNAL,
-	    (struct sockaddr *)&sun, len);
+		   (struct sockaddr *)&sun, len);
 	close(fd);
 	return n == -1 ? -1 : 0;
+}
+
+int
+notify_reloading(void)
+{
+	struct timespec ts;
+	char msg[64];
+
+	if (clock_gettime(CLOCK_MONOTONIC, &ts) == -1)
+		return notify_send("RELOADING=1");
+	snprintf(msg, sizeof(msg), "RELOADING=1\nMONOTONIC_USEC=%llu",
+		 (unsigned long long)ts.tv_sec * 1000000ull +
+		     (unsigned long long)ts.tv_nsec / 1000u);
+	return notify_send(msg);
 }

@@ -10,4 +10,11 @@
  */
 int notify_send(const char *state);
 
+/*
+ * Tell systemd a reload starts: "RELOADING=1" with MONOTONIC_USEC, the
+ * CLOCK_MONOTONIC time in microseconds (Type=notify-reload needs it; older
+ * managers ignore it). READY=1 ends the reload. Returns as notify_send().
+ */
+int notify_reloading(void);
+
 #endif /* PORTY_NOTIFY_H */

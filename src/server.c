@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* The serving process: route listeners, process-wide limits, graceful stop. */
+/* The serving process: listeners, process-wide limits, reload, graceful stop. */
 #include "auto-config.h"
 
 #include "server.h"
@@ -52,41 +52,55 @@
 #define SERVER_MAX_PIPES   1024
 #define SERVER_SPARE_PIPES 32
 
-struct server {
-	struct ev_loop *loop;        /* borrowed */
-	const struct config *cfg;    /* borrowed: outlives the server */
+/*
+ * One configuration's serving state, a generation: a reload builds a new
+ * one and retires the old, whose connections finish with the config,
+ * upstreams, pools and HTTP listeners they borrow from it.
+ */
+struct gen {
+	struct server *srv;          /* borrowed: owns the generation */
+	struct config *cfg;          /* owned */
 	struct listener_group group; /* every listener and its connections */
 	struct upstream *upstreams;  /* owned: one per enabled route */
 	struct buf_pool *pools;      /* owned: one per distinct buffer size */
 	size_t npools;
-	struct buf_pipe_pool pipes; /* splice(2) pipes, for every route */
+	struct buf_pipe_pool pipes;  /* splice(2) pipes, for every route */
 	struct http_listener **http; /* owned: one per shared http listener */
 	size_t nhttp;
-	struct addr *self; /* owned: every listening address (HTTP's 508) */
-	struct resolver *resolver; /* owned: HTTP's dynamic names, or NULL */
 	struct sni_listener **sni; /* owned: one per shared tcp sni listener */
 	size_t nsni;
 	struct tls_server **tls; /* owned: one per TLS-terminating listener */
 	size_t ntls;
 	struct tls_clients *tlsc; /* owned: tcp routes' target_tls contexts */
+	struct addr *self; /* owned: every listening address (HTTP's 508) */
+	struct resolver *resolver; /* owned: HTTP's dynamic names, or NULL */
 	size_t nself;
-	ev_timer stop_timer;        /* shutdown_timeout_seconds */
+	struct gen *next; /* the server's retired list */
+};
+
+struct server {
+	struct ev_loop *loop; /* borrowed */
+	struct gen *cur;      /* owned: accepts new connections */
+	struct gen *retired;  /* owned: older generations still draining */
+	bool reuseport;       /* listeners bind with SO_REUSEPORT (workers) */
+	ev_timer stop_timer;  /* shutdown_timeout_seconds */
+	ev_timer reap; /* frees drained generations, outside conn_close */
 	bool stopping;
 };
 
 /* The pool of SIZE-byte blocks, made on first use (room for every route). */
 static struct buf_pool *
-server_pool(struct server *srv, size_t size)
+server_pool(struct gen *gen, size_t size)
 {
 	size_t i;
 
-	for (i = 0; i < srv->npools; i++)
-		if (srv->pools[i].size == size)
-			return &srv->pools[i];
-	buf_pool_init(&srv->pools[srv->npools], size,
+	for (i = 0; i < gen->npools; i++)
+		if (gen->pools[i].size == size)
+			return &gen->pools[i];
+	buf_pool_init(&gen->pools[gen->npools], size,
 		      SERVER_POOL_SPARE / size > 16 ? SERVER_POOL_SPARE / size
 						    : 16);
-	return &srv->pools[srv->npools++];
+	return &gen->pools[gen->npools++];
 }
 
 /* The kernel's ceiling for RLIMIT_NOFILE when the hard limit is "unlimited". */
@@ -134,7 +148,7 @@ server_raise_nofile(void)
  * use to the splice pipes.
  */
 static void
-server_fd_budget(struct server *srv)
+server_fd_budget(struct gen *gen)
 {
 	unsigned long long limit, base, cap, left;
 	struct rlimit rl;
@@ -142,9 +156,9 @@ server_fd_budget(struct server *srv)
 	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
 		rl.rlim_cur = RLIM_INFINITY;
 	limit = rl.rlim_cur == RLIM_INFINITY ? ~0ull >> 2 : rl.rlim_cur;
-	base = srv->group.nlisteners + SERVER_FD_RESERVE;
+	base = gen->group.nlisteners + SERVER_FD_RESERVE;
 	cap = limit > base + 2 ? (limit - base) / 2 : 1;
-	if (cap < srv->group.max_conns) {
+	if (cap < gen->group.max_conns) {
 		log_msg(
 		    LOG_SEV_WARN, NULL,
 		    "max_connections_total = %u needs %llu file descriptors "
@@ -152,17 +166,17 @@ server_fd_budget(struct server *srv)
 		    "connections at once, the others wait to be accepted "
 		    "(raise LimitNOFILE / ulimit -n, or lower "
 		    "max_connections_total)",
-		    srv->group.max_conns,
-		    2ull * srv->group.max_conns + srv->group.nlisteners, limit,
+		    gen->group.max_conns,
+		    2ull * gen->group.max_conns + gen->group.nlisteners, limit,
 		    cap);
-		srv->group.max_conns = (unsigned)cap;
+		gen->group.max_conns = (unsigned)cap;
 	}
-	left = limit > base + 2ull * srv->group.max_conns
-		   ? (limit - base - 2ull * srv->group.max_conns) / 2
+	left = limit > base + 2ull * gen->group.max_conns
+		   ? (limit - base - 2ull * gen->group.max_conns) / 2
 		   : 0;
 	if (left > SERVER_MAX_PIPES)
 		left = SERVER_MAX_PIPES;
-	buf_pipe_pool_init(&srv->pipes, (size_t)left,
+	buf_pipe_pool_init(&gen->pipes, (size_t)left,
 			   left < SERVER_SPARE_PIPES ? (size_t)left
 						     : SERVER_SPARE_PIPES);
 }
@@ -172,24 +186,24 @@ server_fd_budget(struct server *srv)
  * the default, SNI picks the others).
  */
 static int
-server_tls(struct server *srv, struct conn_owner *o,
+server_tls(struct gen *gen, struct conn_owner *o,
 	   const struct route *const *routes, size_t n, char *err,
 	   size_t errlen)
 {
 	struct tls_server *ts;
 
-	ts = tls_server_new(routes, n, srv->cfg->header_timeout_s, err, errlen);
+	ts = tls_server_new(routes, n, gen->cfg->header_timeout_s, err, errlen);
 	if (ts == NULL)
 		return -1;
-	srv->tls[srv->ntls++] = ts;
+	gen->tls[gen->ntls++] = ts;
 	tls_owner(o, ts);
 	return 0;
 }
 
 /* Resolve, bind and register route R (enabled, tcp) as listener number I. */
 static int
-server_add_route(struct server *srv, const struct route *r, size_t i,
-		 int backlog, char *err, size_t errlen)
+server_add_route(struct gen *gen, const struct route *r, size_t i, int backlog,
+		 char *err, size_t errlen)
 {
 	struct addr addrs[SERVER_MAX_LISTEN_ADDRS];
 	struct conn_owner owner;
@@ -208,38 +222,38 @@ server_add_route(struct server *srv, const struct route *r, size_t i,
 			 r->name);
 		return -1;
 	}
-	if (upstream_init(&srv->upstreams[i], r->target_addr, r->target_port,
+	if (upstream_init(&gen->upstreams[i], r->target_addr, r->target_port,
 			  why, sizeof(why)) == -1) {
 		snprintf(err, errlen, "route %s: target_addr %s", r->name, why);
 		return -1;
 	}
 	if (r->target_tls) {
-		srv->upstreams[i].tls =
-		    tls_clients_get(srv->tlsc, r->target_tls_verify, r->tls_ca,
+		gen->upstreams[i].tls =
+		    tls_clients_get(gen->tlsc, r->target_tls_verify, r->tls_ca,
 				    why, sizeof(why));
-		if (srv->upstreams[i].tls == NULL) {
+		if (gen->upstreams[i].tls == NULL) {
 			snprintf(err, errlen, "route %s: %s", r->name, why);
 			return -1;
 		}
-		srv->upstreams[i].sni =
+		gen->upstreams[i].sni =
 		    r->target_sni != NULL ? r->target_sni : r->target_addr;
 	}
-	memcpy(&srv->self[srv->nself], addrs, n * sizeof(addrs[0]));
-	srv->nself += n;
+	memcpy(&gen->self[gen->nself], addrs, n * sizeof(addrs[0]));
+	gen->nself += n;
 	memset(&owner, 0, sizeof(owner));
-	owner.loop = srv->loop;
+	owner.loop = gen->srv->loop;
 	owner.route = r;
-	owner.pool = server_pool(srv, (size_t)r->buffer_size_kb * 1024);
-	owner.pipes = &srv->pipes;
-	owner.upstream = &srv->upstreams[i];
-	owner.target = srv->upstreams[i].name;
-	owner.log = srv->cfg->log_requests && r->log_level != LOG_LEVEL_NONE;
+	owner.pool = server_pool(gen, (size_t)r->buffer_size_kb * 1024);
+	owner.pipes = &gen->pipes;
+	owner.upstream = &gen->upstreams[i];
+	owner.target = gen->upstreams[i].name;
+	owner.log = gen->cfg->log_requests && r->log_level != LOG_LEVEL_NONE;
 	owner.start = upstream_connect;
 	owner.connected = relay_start;
 	if (r->tls_cert != NULL &&
-	    server_tls(srv, &owner, &r, 1, err, errlen) == -1)
+	    server_tls(gen, &owner, &r, 1, err, errlen) == -1)
 		return -1;
-	if (listener_add(&srv->group, &owner, addrs, n, backlog, why,
+	if (listener_add(&gen->group, &owner, addrs, n, backlog, why,
 			 sizeof(why)) == -1) {
 		snprintf(err, errlen, "route %s: %s", r->name, why);
 		return -1;
@@ -261,10 +275,10 @@ server_same_listener(const struct route *a, const struct route *b)
  * did it already): one listener, one router.
  */
 static int
-server_add_http(struct server *srv, size_t i, int backlog, char *err,
+server_add_http(struct gen *gen, size_t i, int backlog, char *err,
 		size_t errlen)
 {
-	const struct config *cfg = srv->cfg;
+	const struct config *cfg = gen->cfg;
 	const struct route *r = &cfg->routes[i], **group;
 	struct addr addrs[SERVER_MAX_LISTEN_ADDRS];
 	struct http_listener *hl;
@@ -292,7 +306,8 @@ server_add_http(struct server *srv, size_t i, int backlog, char *err,
 			group[n++] = q;
 	}
 	if (addr_resolve(r->listen_addr, r->listen_port, true, addrs,
-			 SERVER_MAX_LISTEN_ADDRS, &na, why, sizeof(why)) == -1) {
+			 SERVER_MAX_LISTEN_ADDRS, &na, why,
+			 sizeof(why)) == -1) {
 		snprintf(err, errlen, "route %s: listen_addr %s", r->name, why);
 		free(group);
 		return -1;
@@ -302,21 +317,21 @@ server_add_http(struct server *srv, size_t i, int backlog, char *err,
 		free(group);
 		return -1;
 	}
-	srv->http[srv->nhttp++] = hl;
-	memcpy(&srv->self[srv->nself], addrs, na * sizeof(addrs[0]));
-	srv->nself += na;
+	gen->http[gen->nhttp++] = hl;
+	memcpy(&gen->self[gen->nself], addrs, na * sizeof(addrs[0]));
+	gen->nself += na;
 	memset(&owner, 0, sizeof(owner));
-	owner.loop = srv->loop;
-	owner.pool = server_pool(srv, (size_t)r->buffer_size_kb * 1024);
-	owner.pipes = &srv->pipes;
+	owner.loop = gen->srv->loop;
+	owner.pool = server_pool(gen, (size_t)r->buffer_size_kb * 1024);
+	owner.pipes = &gen->pipes;
 	http_listener_owner(hl, &owner);
 	if (r->tls_cert != NULL &&
-	    server_tls(srv, &owner, group, n, err, errlen) == -1) {
+	    server_tls(gen, &owner, group, n, err, errlen) == -1) {
 		free(group);
 		return -1;
 	}
 	free(group);
-	if (listener_add(&srv->group, &owner, addrs, na, backlog, why,
+	if (listener_add(&gen->group, &owner, addrs, na, backlog, why,
 			 sizeof(why)) == -1) {
 		snprintf(err, errlen, "route %s: %s", r->name, why);
 		return -1;
@@ -330,10 +345,10 @@ server_add_http(struct server *srv, size_t i, int backlog, char *err,
  * did it already): one listener, routes chosen by the ClientHello.
  */
 static int
-server_add_sni(struct server *srv, size_t i, int backlog, char *err,
+server_add_sni(struct gen *gen, size_t i, int backlog, char *err,
 	       size_t errlen)
 {
-	const struct config *cfg = srv->cfg;
+	const struct config *cfg = gen->cfg;
 	const struct route *r = &cfg->routes[i], **group;
 	struct addr addrs[SERVER_MAX_LISTEN_ADDRS];
 	struct sni_listener *sl;
@@ -367,21 +382,21 @@ server_add_sni(struct server *srv, size_t i, int backlog, char *err,
 	free(group);
 	if (sl == NULL)
 		return -1;
-	srv->sni[srv->nsni++] = sl;
+	gen->sni[gen->nsni++] = sl;
 	if (addr_resolve(r->listen_addr, r->listen_port, true, addrs,
 			 SERVER_MAX_LISTEN_ADDRS, &na, why,
 			 sizeof(why)) == -1) {
 		snprintf(err, errlen, "route %s: listen_addr %s", r->name, why);
 		return -1;
 	}
-	memcpy(&srv->self[srv->nself], addrs, na * sizeof(addrs[0]));
-	srv->nself += na;
+	memcpy(&gen->self[gen->nself], addrs, na * sizeof(addrs[0]));
+	gen->nself += na;
 	memset(&owner, 0, sizeof(owner));
-	owner.loop = srv->loop;
-	owner.pool = server_pool(srv, (size_t)r->buffer_size_kb * 1024);
-	owner.pipes = &srv->pipes;
+	owner.loop = gen->srv->loop;
+	owner.pool = server_pool(gen, (size_t)r->buffer_size_kb * 1024);
+	owner.pipes = &gen->pipes;
 	sni_listener_owner(sl, &owner);
-	if (listener_add(&srv->group, &owner, addrs, na, backlog, why,
+	if (listener_add(&gen->group, &owner, addrs, na, backlog, why,
 			 sizeof(why)) == -1) {
 		snprintf(err, errlen, "route %s: %s", r->name, why);
 		return -1;
@@ -389,14 +404,92 @@ server_add_sni(struct server *srv, size_t i, int backlog, char *err,
 	return 0;
 }
 
-/* The last connection ended after server_shutdown(): leave the loop now. */
-static void
-server_drained(void *arg)
+/* The number of open connections in every generation. */
+static unsigned
+server_nconns(const struct server *srv)
 {
-	struct server *srv = arg;
+	const struct gen *g;
+	unsigned n = srv->cur != NULL ? srv->cur->group.nconns : 0;
 
-	ev_timer_stop(srv->loop, &srv->stop_timer);
-	ev_break(srv->loop, EVBREAK_ALL);
+	for (g = srv->retired; g != NULL; g = g->next)
+		n += g->group.nconns;
+	return n;
+}
+
+/* Free GEN: its listeners, connections, pools and config. */
+static void
+gen_free(struct gen *gen)
+{
+	size_t i;
+
+	if (gen == NULL)
+		return;
+	listener_group_fini(&gen->group);
+	for (i = 0; i < gen->npools; i++)
+		buf_pool_fini(&gen->pools[i]);
+	buf_pipe_pool_fini(&gen->pipes);
+	for (i = 0; i < gen->nhttp; i++)
+		http_listener_free(gen->http[i]);
+	for (i = 0; i < gen->nsni; i++)
+		sni_listener_free(gen->sni[i]);
+	for (i = 0; i < gen->ntls; i++)
+		tls_server_free(gen->tls[i]);
+	tls_clients_free(gen->tlsc);
+	resolve_free(gen->resolver);
+	free(gen->sni);
+	free(gen->tls);
+	free(gen->http);
+	free(gen->self);
+	free(gen->pools);
+	free(gen->upstreams);
+	config_free(gen->cfg);
+	free(gen);
+}
+
+/*
+ * The last connection of a stopped generation ended (called from inside
+ * conn_close(), so nothing is freed here): after server_shutdown() leave
+ * the loop once every generation is empty; after a reload free the old
+ * generation on the next loop iteration.
+ */
+static void
+gen_drained(void *arg)
+{
+	struct gen *gen = arg;
+	struct server *srv = gen->srv;
+
+	if (srv->stopping) {
+		if (server_nconns(srv) == 0) {
+			ev_timer_stop(srv->loop, &srv->stop_timer);
+			ev_break(srv->loop, EVBREAK_ALL);
+		}
+		return;
+	}
+	if (!ev_is_active(&srv->reap)) {
+		ev_timer_set(&srv->reap, 0., 0.);
+		ev_timer_start(srv->loop, &srv->reap);
+	}
+}
+
+/* Free the retired generations whose connections have all ended. */
+static void
+server_reap_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct server *srv = w->data;
+	struct gen **pp = &srv->retired, *g;
+
+	(void)loop;
+	(void)revents;
+	while ((g = *pp) != NULL) {
+		if (g->group.nconns > 0) {
+			pp = &g->next;
+			continue;
+		}
+		*pp = g->next;
+		log_msg(LOG_SEV_DEBUG, NULL,
+			"the connections of a replaced configuration ended");
+		gen_free(g);
+	}
 }
 
 /* shutdown_timeout_seconds are up: close what is left and leave the loop. */
@@ -404,109 +497,197 @@ static void
 server_stop_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct server *srv = w->data;
+	unsigned n = server_nconns(srv);
+	struct gen *g;
 
 	(void)revents;
-	if (srv->group.nconns > 0)
+	if (n > 0)
 		log_msg(LOG_SEV_WARN, NULL,
-			"shutdown timeout: closing %u open connections",
-			srv->group.nconns);
-	listener_group_close_conns(&srv->group, CONN_END_TIMEOUT,
-				   "server stopping");
+			"shutdown timeout: closing %u open connections", n);
+	if (srv->cur != NULL)
+		listener_group_close_conns(&srv->cur->group, CONN_END_TIMEOUT,
+					   "server stopping");
+	for (g = srv->retired; g != NULL; g = g->next)
+		listener_group_close_conns(&g->group, CONN_END_TIMEOUT,
+					   "server stopping");
 	ev_break(loop, EVBREAK_ALL);
 }
 
-struct server *
-server_start(struct ev_loop *loop, const struct config *cfg, char *err,
-	     size_t errlen)
+/*
+ * A generation serving CFG (owned by it on success), its sockets bound,
+ * or taken over from FROM (may be NULL) where the address is the same, but
+ * not yet accepting. Returns NULL with ERR filled; CFG is then still the
+ * caller's and FROM untouched.
+ */
+static struct gen *
+gen_new(struct server *srv, struct config *cfg, struct listener_group *from,
+	bool reuseport, char *err, size_t errlen)
 {
-	struct server *srv;
+	struct gen *gen;
 	unsigned max_total;
 	size_t i, nenabled = 0;
 	int backlog;
 
-	for (i = 0; i < cfg->nroutes; i++) {
-		const struct route *r = &cfg->routes[i];
-
-		if (!r->enabled)
-			continue;
-		nenabled++;
-	}
+	for (i = 0; i < cfg->nroutes; i++)
+		if (cfg->routes[i].enabled)
+			nenabled++;
 	if (nenabled == 0) {
 		snprintf(err, errlen, "no enabled route to start");
 		return NULL;
 	}
 
-	srv = calloc(1, sizeof(*srv));
-	if (srv == NULL)
-		goto nomem;
-	srv->loop = loop;
-	srv->cfg = cfg;
+	gen = calloc(1, sizeof(*gen));
+	if (gen == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	gen->srv = srv;
+	gen->cfg = cfg;
 	max_total =
 	    cfg->max_connections_total > 0 ? cfg->max_connections_total : ~0u;
-	listener_group_init(&srv->group, loop, max_total, server_drained, srv);
-	ev_init(&srv->stop_timer, server_stop_timer_cb);
-	srv->stop_timer.data = srv;
-	srv->upstreams = calloc(cfg->nroutes, sizeof(*srv->upstreams));
-	srv->pools = calloc(cfg->nroutes, sizeof(*srv->pools));
-	srv->http = calloc(cfg->nroutes, sizeof(*srv->http));
-	srv->self = calloc(cfg->nroutes * SERVER_MAX_LISTEN_ADDRS,
-			   sizeof(*srv->self));
-	srv->sni = calloc(cfg->nroutes, sizeof(*srv->sni));
-	srv->tls = calloc(cfg->nroutes, sizeof(*srv->tls));
-	srv->tlsc = tls_clients_new();
-	if (srv->upstreams == NULL || srv->pools == NULL || srv->http == NULL ||
-	    srv->self == NULL || srv->sni == NULL || srv->tls == NULL ||
-	    srv->tlsc == NULL)
-		goto nomem;
+	listener_group_init(&gen->group, srv->loop, max_total, gen_drained,
+			    gen);
+	gen->group.from = from;
+	gen->group.reuseport = reuseport;
+	gen->upstreams = calloc(cfg->nroutes, sizeof(*gen->upstreams));
+	gen->pools = calloc(cfg->nroutes, sizeof(*gen->pools));
+	gen->http = calloc(cfg->nroutes, sizeof(*gen->http));
+	gen->self =
+	    calloc(cfg->nroutes * SERVER_MAX_LISTEN_ADDRS, sizeof(*gen->self));
+	gen->sni = calloc(cfg->nroutes, sizeof(*gen->sni));
+	gen->tls = calloc(cfg->nroutes, sizeof(*gen->tls));
+	gen->tlsc = tls_clients_new();
+	if (gen->upstreams == NULL || gen->pools == NULL || gen->http == NULL ||
+	    gen->self == NULL || gen->sni == NULL || gen->tls == NULL ||
+	    gen->tlsc == NULL) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
 
-	server_raise_nofile();
 	backlog = sock_backlog(SOCK_BACKLOG);
 	for (i = 0; i < cfg->nroutes; i++) {
 		if (!cfg->routes[i].enabled)
 			continue;
 		if (cfg->routes[i].mode == ROUTE_MODE_HTTP) {
-			if (server_add_http(srv, i, backlog, err, errlen) == -1)
+			if (server_add_http(gen, i, backlog, err, errlen) == -1)
 				goto fail;
 			continue;
 		}
 		if (cfg->routes[i].sni.n > 0) {
-			if (server_add_sni(srv, i, backlog, err, errlen) == -1)
+			if (server_add_sni(gen, i, backlog, err, errlen) == -1)
 				goto fail;
 			continue;
 		}
-		if (server_add_route(srv, &cfg->routes[i], i, backlog, err,
+		if (server_add_route(gen, &cfg->routes[i], i, backlog, err,
 				     errlen) == -1)
 			goto fail;
 	}
-	if (srv->nhttp > 0) {
+	if (gen->nhttp > 0) {
 		char why[256];
 
-		srv->resolver = resolve_new(loop, why, sizeof(why));
-		if (srv->resolver == NULL)
+		gen->resolver = resolve_new(srv->loop, why, sizeof(why));
+		if (gen->resolver == NULL)
 			log_msg(LOG_SEV_WARN, NULL,
 				"no resolver for dynamic host names: %s", why);
 	}
-	for (i = 0; i < srv->nhttp; i++) {
-		http_listener_set_self(srv->http[i], srv->self, srv->nself);
-		http_listener_set_resolver(srv->http[i], srv->resolver);
+	for (i = 0; i < gen->nhttp; i++) {
+		http_listener_set_self(gen->http[i], gen->self, gen->nself);
+		http_listener_set_resolver(gen->http[i], gen->resolver);
 	}
-	server_fd_budget(srv);
-	listener_group_start(&srv->group);
+	server_fd_budget(gen);
+	return gen;
+fail:
+	gen->cfg = NULL; /* still the caller's */
+	gen_free(gen);   /* borrowed sockets stay open in FROM */
+	return NULL;
+}
+
+/* Log the routes of GEN and start accepting. */
+static void
+gen_start(struct gen *gen)
+{
+	const struct config *cfg = gen->cfg;
+	size_t i;
+
+	listener_group_start(&gen->group);
 	for (i = 0; i < cfg->nroutes; i++)
 		if (cfg->routes[i].enabled)
 			log_route(&cfg->routes[i]);
-	log_ready(srv->group.nlisteners);
+}
+
+struct server *
+server_start(struct ev_loop *loop, struct config *cfg, bool reuseport,
+	     char *err, size_t errlen)
+{
+	struct server *srv;
+
+	srv = calloc(1, sizeof(*srv));
+	if (srv == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	srv->loop = loop;
+	srv->reuseport = reuseport;
+	ev_init(&srv->stop_timer, server_stop_timer_cb);
+	srv->stop_timer.data = srv;
+	ev_init(&srv->reap, server_reap_cb);
+	srv->reap.data = srv;
+	server_raise_nofile();
+	srv->cur = gen_new(srv, cfg, NULL, reuseport, err, errlen);
+	if (srv->cur == NULL) {
+		free(srv);
+		return NULL;
+	}
+	gen_start(srv->cur);
+	log_ready(srv->cur->group.nlisteners);
 	return srv;
-nomem:
-	snprintf(err, errlen, "out of memory");
-fail:
-	server_free(srv);
-	return NULL;
+}
+
+const struct config *
+server_config(const struct server *srv)
+{
+	return srv->cur->cfg;
+}
+
+int
+server_reload(struct server *srv, struct config *cfg, char *err, size_t errlen)
+{
+	struct gen *old = srv->cur, *gen;
+	unsigned kept;
+
+	if (srv->stopping) {
+		snprintf(err, errlen, "porty is stopping");
+		return -1;
+	}
+	gen = gen_new(srv, cfg, &old->group, srv->reuseport, err, errlen);
+	if (gen == NULL)
+		return -1;
+	/*
+	 * Hand the unchanged sockets over, then close the others: clients
+	 * waiting in a kept socket's backlog are accepted by the new
+	 * generation, so none is refused.
+	 */
+	kept = listener_group_adopt(&gen->group);
+	listener_group_stop(&old->group);
+	srv->cur = gen;
+	old->next = srv->retired;
+	srv->retired = old;
+	if (old->group.nconns == 0)
+		gen_drained(old);
+	gen_start(gen);
+	log_msg(LOG_SEV_INFO, NULL,
+		"configuration reloaded: %u listening sockets (%u kept open, "
+		"%u new), %u connections finish with the old configuration",
+		gen->group.nlisteners, kept, gen->group.nlisteners - kept,
+		old->group.nconns);
+	return 0;
 }
 
 void
 server_shutdown(struct server *srv)
 {
+	unsigned n;
+
 	if (srv->stopping) {
 		/* A second signal: do not wait any longer. */
 		ev_timer_stop(srv->loop, &srv->stop_timer);
@@ -514,44 +695,34 @@ server_shutdown(struct server *srv)
 		return;
 	}
 	srv->stopping = true;
-	listener_group_stop(&srv->group);
-	if (srv->group.nconns == 0) {
+	ev_timer_stop(srv->loop, &srv->reap);
+	listener_group_stop(&srv->cur->group);
+	n = server_nconns(srv);
+	if (n == 0) {
 		ev_break(srv->loop, EVBREAK_ALL);
 		return;
 	}
 	log_msg(LOG_SEV_INFO, NULL,
 		"stopping: waiting up to %us for %u open connections",
-		srv->cfg->shutdown_timeout_s, srv->group.nconns);
-	ev_timer_set(&srv->stop_timer, (ev_tstamp)srv->cfg->shutdown_timeout_s,
-		     0.);
+		srv->cur->cfg->shutdown_timeout_s, n);
+	ev_timer_set(&srv->stop_timer,
+		     (ev_tstamp)srv->cur->cfg->shutdown_timeout_s, 0.);
 	ev_timer_start(srv->loop, &srv->stop_timer);
 }
 
 void
 server_free(struct server *srv)
 {
-	size_t i;
+	struct gen *g;
 
 	if (srv == NULL)
 		return;
 	ev_timer_stop(srv->loop, &srv->stop_timer);
-	listener_group_fini(&srv->group);
-	for (i = 0; i < srv->npools; i++)
-		buf_pool_fini(&srv->pools[i]);
-	buf_pipe_pool_fini(&srv->pipes);
-	for (i = 0; i < srv->nhttp; i++)
-		http_listener_free(srv->http[i]);
-	resolve_free(srv->resolver);
-	for (i = 0; i < srv->nsni; i++)
-		sni_listener_free(srv->sni[i]);
-	for (i = 0; i < srv->ntls; i++)
-		tls_server_free(srv->tls[i]);
-	tls_clients_free(srv->tlsc);
-	free(srv->sni);
-	free(srv->tls);
-	free(srv->http);
-	free(srv->self);
-	free(srv->pools);
-	free(srv->upstreams);
+	ev_timer_stop(srv->loop, &srv->reap);
+	while ((g = srv->retired) != NULL) {
+		srv->retired = g->next;
+		gen_free(g);
+	}
+	gen_free(srv->cur);
 	free(srv);
 }

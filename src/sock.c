@@ -37,7 +37,8 @@ sock_backlog(int want)
 }
 
 int
-sock_listen(const struct addr *a, int backlog, char *err, size_t errlen)
+sock_listen(const struct addr *a, int backlog, bool reuseport, char *err,
+	    size_t errlen)
 {
 	char text[ADDR_TEXT_MAX];
 	int fd, on = 1;
@@ -48,6 +49,9 @@ sock_listen(const struct addr *a, int backlog, char *err, size_t errlen)
 		goto fail;
 	/* A restarted porty must not wait out TIME_WAIT of its old clients. */
 	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) == -1)
+		goto fail;
+	if (reuseport &&
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on)) == -1)
 		goto fail;
 	if (bind(fd, &a->u.sa, a->len) == -1)
 		goto fail;

@@ -19,10 +19,13 @@ int sock_backlog(int want);
 
 /*
  * A non-blocking, close-on-exec TCP socket bound to A with SO_REUSEADDR
- * and listening with BACKLOG. Returns the descriptor, or -1 with ERR
- * filled as "listen 0.0.0.0:80: Permission denied".
+ * (and SO_REUSEPORT when REUSEPORT: worker processes each bind their own
+ * socket and the kernel spreads the clients) and listening with BACKLOG.
+ * Returns the descriptor, or -1 with ERR filled as "listen 0.0.0.0:80:
+ * Permission denied".
  */
-int sock_listen(const struct addr *a, int backlog, char *err, size_t errlen);
+int sock_listen(const struct addr *a, int backlog, bool reuseport, char *err,
+		size_t errlen);
 
 /*
  * accept4() a client of listening socket LFD, non-blocking and

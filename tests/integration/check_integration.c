@@ -22,6 +22,8 @@ main(void)
 	srunner_add_suite(sr, http_proxy_suite());
 	srunner_add_suite(sr, tls_suite());
 	srunner_add_suite(sr, admin_suite());
+	srunner_add_suite(sr, reload_suite());
+	srunner_add_suite(sr, workers_suite());
 	/* CK_VERBOSITY=verbose lists every test. */
 	srunner_run_all(sr, CK_ENV);
 	failed = srunner_ntests_failed(sr);

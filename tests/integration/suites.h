@@ -8,7 +8,9 @@
 Suite *admin_suite(void);
 Suite *cli_suite(void);
 Suite *http_proxy_suite(void);
+Suite *reload_suite(void);
 Suite *tcp_forward_suite(void);
 Suite *tls_suite(void);
+Suite *workers_suite(void);
 
 #endif

@@ -4,6 +4,7 @@
 
 #include <check.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
@@ -612,6 +613,205 @@ START_TEST(test_cli_port_in_use)
 }
 END_TEST
 
+/* The pid in PATH, waiting up to MS for it; 0 if none came. */
+static long
+cli_read_pid(struct harness *h, const char *path, int ms)
+{
+	int64_t end = harness_now_ms() + ms;
+	const char *text;
+
+	for (;;) {
+		text = harness_read(h, path);
+		if (text != NULL && atol(text) > 0)
+			return atol(text);
+		if (harness_now_ms() >= end)
+			return 0;
+		harness_sleep_ms(10);
+	}
+}
+
+static const char *cli_read_proc(struct harness *h, const char *path);
+
+/* Whether process PID runs (a zombie waiting for its reaper does not). */
+static bool
+cli_running(struct harness *h, long pid)
+{
+	const char *stat =
+	    cli_read_proc(h, harness_fmt(h, "/proc/%ld/stat", pid));
+	const char *p = stat != NULL ? strrchr(stat, ')') : NULL;
+
+	return p != NULL && p[1] == ' ' && p[2] != 'Z' && p[2] != 'X';
+}
+
+/* Wait up to MS for process PID to be gone. */
+static bool
+cli_wait_gone(struct harness *h, long pid, int ms)
+{
+	int64_t end = harness_now_ms() + ms;
+
+	while (cli_running(h, pid)) {
+		if (harness_now_ms() >= end)
+			return false;
+		harness_sleep_ms(10);
+	}
+	return true;
+}
+
+/* The start of the /proc file PATH, owned by H, or NULL. */
+static const char *
+cli_read_proc(struct harness *h, const char *path)
+{
+	char buf[4096];
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd == -1)
+		return NULL;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n < 0)
+		return NULL;
+	buf[n] = '\0';
+	return harness_fmt(h, "%s", buf);
+}
+
+/* Field NAME ("Uid:") of /proc/PID/status, owned by H, or NULL. */
+static const char *
+cli_proc_status(struct harness *h, long pid, const char *name)
+{
+	const char *text =
+	    cli_read_proc(h, harness_fmt(h, "/proc/%ld/status", pid));
+	const char *at, *eol;
+
+	if (text == NULL || (at = strstr(text, name)) == NULL)
+		return NULL;
+	eol = strchr(at, '\n');
+	return harness_fmt(h, "%.*s",
+			   (int)(eol != NULL ? eol - at : (long)strlen(at)),
+			   at);
+}
+
+/*
+ * --daemon with relative file names: the command returns at once, the
+ * daemon (not a session leader: forked twice) serves, writes its pid file
+ * and log, reloads the relative config on SIGHUP although its cwd is /,
+ * and removes the pid file when SIGTERM stops it.
+ */
+START_TEST(test_cli_daemon)
+{
+	struct harness *h = harness_new(__func__);
+	struct harness_backend *echo = harness_echo(h, AF_INET);
+	struct harness_backend *echo2 = harness_echo(h, AF_INET);
+	const char *argv[] = {"start", "--daemon", "-c", "porty.toml", NULL};
+	const char *pidfile = harness_path(h, "porty.pid");
+	const char *stat, *text, *body;
+	const struct harness_result *r;
+	int port, other = harness_port(AF_INET);
+	long pid, sid;
+
+	body = cli_config(h, "route.toml", "fwd", &port,
+			  harness_backend_port(echo));
+	harness_write(h, "porty.toml",
+		      "pidfile = \"porty.pid\"\nlog_file = \"porty.log\"\n%s",
+		      harness_read(h, body));
+	r = harness_run(h, NULL, argv);
+	pid = cli_read_pid(h, pidfile, harness_ms(10000));
+	cli_expect_status(r, 0, "start --daemon");
+	ck_assert_msg(pid > 0, "no pid file");
+	ck_assert(harness_wait_port(NULL, port, harness_ms(10000)));
+	cli_round_trip(port, "daemon");
+	stat = cli_read_proc(h, harness_fmt(h, "/proc/%ld/stat", pid));
+	ck_assert(stat != NULL && strrchr(stat, ')') != NULL);
+	ck_assert(sscanf(strrchr(stat, ')') + 1, " %*c %*d %*d %ld", &sid) ==
+		  1);
+	ck_assert_msg(sid != pid, "the daemon leads its session");
+
+	/* Reload: a second route on another port. */
+	harness_write(h, "porty.toml",
+		      "pidfile = \"porty.pid\"\nlog_file = \"porty.log\"\n%s"
+		      "[[routes]]\nname = \"two\"\nlisten_addr = \"127.0.0.1\"\n"
+		      "listen_port = %d\ntarget_addr = \"127.0.0.1\"\n"
+		      "target_port = %d\n",
+		      harness_read(h, body), other,
+		      harness_backend_port(echo2));
+	kill((pid_t)pid, SIGHUP);
+	ck_assert_msg(harness_wait_port(NULL, other, harness_ms(10000)),
+		      "the daemon did not reload:\n%s",
+		      harness_read(h, harness_path(h, "porty.log")));
+	cli_round_trip(other, "reloaded");
+
+	kill((pid_t)pid, SIGTERM);
+	ck_assert(cli_wait_gone(h, pid, harness_ms(15000)));
+	text = harness_read(h, harness_path(h, "porty.log"));
+	ck_assert(text != NULL && harness_contains(text, "stopped"));
+	ck_assert_msg(harness_read(h, pidfile) == NULL,
+		      "the pid file is still there after exit");
+	harness_free(h);
+}
+END_TEST
+
+/*
+ * As root, user = "nobody" drops every id and the supplementary groups
+ * after binding, so the port is bound and served with uid 65534.
+ */
+START_TEST(test_cli_user_nobody)
+{
+	struct harness *h = harness_new(__func__);
+	struct harness_backend *echo;
+	struct harness_proc *p;
+	const char *body, *uid, *groups;
+	int port;
+	long pid;
+
+	if (geteuid() != 0) {
+		harness_free(h);
+		return; /* only root can drop privileges */
+	}
+	echo = harness_echo(h, AF_INET);
+	body = cli_config(h, "route.toml", "fwd", &port,
+			  harness_backend_port(echo));
+	p = harness_serve(h, port,
+			  harness_fmt(h, "user = \"nobody\"\n"
+					 "pidfile = \"porty.pid\"\n%s",
+				      harness_read(h, body)));
+	pid = cli_read_pid(h, harness_path(h, "porty.pid"), harness_ms(5000));
+	ck_assert(pid > 0);
+	cli_round_trip(port, "as nobody");
+	uid = cli_proc_status(h, pid, "Uid:");
+	ck_assert_msg(uid != NULL && strcmp(uid, "Uid:\t65534\t65534\t65534\t65534") == 0,
+		      "porty runs as %s", uid != NULL ? uid : "?");
+	groups = cli_proc_status(h, pid, "Groups:");
+	ck_assert_msg(groups != NULL && strstr(groups, "\t0") == NULL &&
+			  strstr(groups, " 0 ") == NULL,
+		      "root's groups are kept: %s", groups);
+	harness_stop(p);
+	/* The pid file's directory is root's: nobody cannot remove it. */
+	ck_assert(harness_contains(harness_log(p), "cannot remove pidfile"));
+	harness_free(h);
+}
+END_TEST
+
+/* An unknown user is refused before anything is bound: exit 2. */
+START_TEST(test_cli_user_unknown)
+{
+	struct harness *h = harness_new(__func__);
+	const char *argv[] = {"start", NULL};
+	const struct harness_result *r;
+	const char *body;
+	int port;
+
+	body = cli_config(h, "route.toml", "fwd", &port, 3000);
+	harness_write(h, "porty.toml", "user = \"no-such-user-xq\"\n%s",
+		      harness_read(h, body));
+	r = harness_run(h, NULL, argv);
+	cli_expect_status(r, 2, "start with an unknown user");
+	ck_assert(harness_contains(r->err, "no-such-user-xq"));
+	ck_assert(!harness_port_listening(port));
+	harness_free(h);
+}
+END_TEST
+
 Suite *
 cli_suite(void)
 {
@@ -649,6 +849,12 @@ cli_suite(void)
 	tcase_add_test(tc, test_cli_flags_only);
 	tcase_add_test(tc, test_cli_listen_port_override);
 	tcase_add_test(tc, test_cli_pidfile_log_file_format);
+	suite_add_tcase(s, tc);
+
+	tc = harness_tcase("service", 30);
+	tcase_add_test(tc, test_cli_daemon);
+	tcase_add_test(tc, test_cli_user_nobody);
+	tcase_add_test(tc, test_cli_user_unknown);
 	suite_add_tcase(s, tc);
 
 	tc = harness_tcase("generate_config", 30);

@@ -18,9 +18,11 @@ main(void)
 	srunner_add_suite(sr, config_suite());
 	srunner_add_suite(sr, http_head_suite());
 	srunner_add_suite(sr, http_proxy_suite());
+	srunner_add_suite(sr, listener_suite());
 	srunner_add_suite(sr, log_suite());
 	srunner_add_suite(sr, metrics_suite());
 	srunner_add_suite(sr, parse_suite());
+	srunner_add_suite(sr, privdrop_suite());
 	srunner_add_suite(sr, relay_suite());
 	srunner_add_suite(sr, resolve_suite());
 	srunner_add_suite(sr, router_suite());

@@ -67,6 +67,29 @@ START_TEST(test_config_defaults)
 	ck_assert_uint_eq(cfg->max_connections_total, 10000);
 	ck_assert_uint_eq(cfg->header_timeout_s, 10);
 	ck_assert_uint_eq(cfg->shutdown_timeout_s, 10);
+	ck_assert_uint_eq(cfg->workers, 1);
+	ck_assert_ptr_null(cfg->user);
+	ck_assert_ptr_null(cfg->group);
+	config_free(cfg);
+}
+END_TEST
+
+/* user, group and workers (a count, or "auto" as 0) are read. */
+START_TEST(test_config_service_keys)
+{
+	struct config *cfg;
+
+	cfg = load_ok("user = \"nobody\"\ngroup = \"nogroup\"\nworkers = 4\n"
+		      "[[routes]]\nname = \"a\"\nlisten_port = 8000\n"
+		      "target_addr = \"127.0.0.1\"\ntarget_port = 9000\n");
+	ck_assert_str_eq(cfg->user, "nobody");
+	ck_assert_str_eq(cfg->group, "nogroup");
+	ck_assert_uint_eq(cfg->workers, 4);
+	config_free(cfg);
+	cfg = load_ok("workers = \"auto\"\n"
+		      "[[routes]]\nname = \"a\"\nlisten_port = 8000\n"
+		      "target_addr = \"127.0.0.1\"\ntarget_port = 9000\n");
+	ck_assert_uint_eq(cfg->workers, 0);
 	config_free(cfg);
 }
 END_TEST
@@ -244,10 +267,14 @@ static const struct error_case {
 	{"log_format = \"xml\"\n",
 	    "t.toml:1:14: log_format: must be \"porty\", \"text\" or \"json\", got \"xml\""},
 	{"listen_addr = \"\"\n", "t.toml:1:15: listen_addr: must not be empty"},
-	{"workers = 4\n",
-	    "t.toml:1:11: workers: 4 workers are not supported yet (only 1)"},
-	{"user = \"nobody\"\n",
-	    "t.toml:1:8: user: not supported yet in this version of porty"},
+	{"workers = 0\n",
+	    "t.toml:1:11: workers: 0 is out of range (1..256, or \"auto\")"},
+	{"workers = 257\n",
+	    "t.toml:1:11: workers: 257 is out of range (1..256, or \"auto\")"},
+	{"workers = \"many\"\n",
+	    "t.toml:1:11: workers: expected an integer or \"auto\", got a string"},
+	{"user = 0\n", "t.toml:1:8: user: expected a string, got an integer"},
+	{"group = \"\"\n", "t.toml:1:9: group: must not be empty"},
 	{"admin = 3\n",
 	    "t.toml:1:9: admin: expected a table ([admin] with listen = \"127.0.0.1:9901\"), got an integer"},
 	{"[admin]\nlisten = 9901\n",
@@ -256,6 +283,10 @@ static const struct error_case {
 	    "t.toml:2:10: admin.listen: \"9901\": missing port (expected \"address:port\" or \"[ipv6]:port\")"},
 	{"[admin]\nlisten = \"::1:9901\"\n",
 	    "t.toml:2:10: admin.listen: \"::1:9901\": an IPv6 address needs brackets, as in [::1]:8080 (expected \"address:port\" or \"[ipv6]:port\")"},
+	{"workers = 2\n[admin]\nlisten = \"127.0.0.1:9901\"\n",
+	    "t.toml:3:10: admin.listen: not supported yet with workers = N > 1 (the counters are per process; use workers = 1)"},
+	{"workers = \"auto\"\n[admin]\nlisten = \"127.0.0.1:9901\"\n",
+	    "t.toml:3:10: admin.listen: not supported yet with workers = \"auto\" (the counters are per process; use workers = 1)"},
 	{"[admin]\nlisten = \"127.0.0.1:0\"\n",
 	    "t.toml:2:10: admin.listen: \"127.0.0.1:0\": port must be 1..65535 (expected \"address:port\" or \"[ipv6]:port\")"},
 	{"[admin]\nlistne = \"127.0.0.1:9901\"\n",
@@ -435,6 +466,7 @@ config_suite(void)
 	TCase *tc = tcase_create("load");
 
 	tcase_add_test(tc, test_config_defaults);
+	tcase_add_test(tc, test_config_service_keys);
 	tcase_add_test(tc, test_config_inherit);
 	tcase_add_test(tc, test_config_main_route);
 	tcase_add_test(tc, test_config_overrides);
