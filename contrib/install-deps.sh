@@ -30,6 +30,7 @@ groff-base
 mandoc
 valgrind
 openssl
+systemd
 "
 
 if ! command -v apt-get >/dev/null 2>&1 || ! command -v dpkg-query >/dev/null 2>&1; then
