@@ -251,6 +251,22 @@ START_TEST(test_workers_supervised)
 	    harness_contains(harness_log(p), "every worker has reloaded"));
 	wk_expect(port, 2, 40);
 
+	/* SIGUSR1 to the supervisor: each worker logs its status line. */
+	harness_signal(p, SIGUSR1);
+	t0 = harness_now_ms();
+	for (;;) {
+		for (msg = harness_log(p), n = 0;
+		     (msg = strstr(msg, "[main] status: active=")) != NULL;
+		     msg++)
+			n++;
+		if (n == 2)
+			break;
+		ck_assert_msg(n < 2 && harness_now_ms() - t0 < harness_ms(5000),
+			      "%zu status lines after SIGUSR1:\n%s", n,
+			      harness_log(p));
+		harness_sleep_ms(20);
+	}
+
 	harness_signal(p, SIGTERM);
 	ck_assert_str_eq(wk_notify_next(h, fd, harness_ms(10000)),
 			 "STOPPING=1");
