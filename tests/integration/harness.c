@@ -22,6 +22,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -3138,4 +3139,37 @@ harness_cmd(struct harness *h, const char *const *argv)
 	if (r->err == NULL)
 		r->err = "";
 	return r;
+}
+
+int
+harness_notify_socket(struct harness *h, const char **path)
+{
+	struct sockaddr_un sun;
+	int fd;
+
+	*path = harness_path(h, "notify");
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	ck_assert_uint_lt(strlen(*path), sizeof(sun.sun_path));
+	strcpy(sun.sun_path, *path);
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	ck_assert(fd != -1);
+	ck_assert(bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0);
+	return fd;
+}
+
+const char *
+harness_notify_next(struct harness *h, int fd, int ms)
+{
+	struct pollfd pfd = {.fd = fd, .events = POLLIN};
+	char buf[512];
+	ssize_t n;
+
+	if (poll(&pfd, 1, ms) != 1)
+		return "";
+	n = recv(fd, buf, sizeof(buf) - 1, 0);
+	if (n < 0)
+		return "";
+	buf[n] = '\0';
+	return harness_fmt(h, "%s", buf);
 }

@@ -186,6 +186,16 @@ bool harness_send(int fd, const void *buf, size_t len, int ms);
  */
 size_t harness_recv(int fd, void *buf, size_t len, int ms);
 
+/*
+ * A datagram socket at DIR/notify playing systemd's side of
+ * $NOTIFY_SOCKET; its path goes to *PATH. Returns the fd (closed by the
+ * caller).
+ */
+int harness_notify_socket(struct harness *h, const char **path);
+
+/* The next notification on FD within MS, owned by H ("" on timeout). */
+const char *harness_notify_next(struct harness *h, int fd, int ms);
+
 /* Whether a byte (or EOF) can be read from FD within MS. */
 bool harness_readable(int fd, int ms);
 

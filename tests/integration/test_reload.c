@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -411,41 +410,6 @@ START_TEST(test_reload_invalid_keeps_running)
 }
 END_TEST
 
-/* A datagram socket at DIR/notify playing systemd's side; its fd. */
-static int
-rl_notify_socket(struct harness *h, const char **path)
-{
-	struct sockaddr_un sun;
-	int fd;
-
-	*path = harness_path(h, "notify");
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	ck_assert_uint_lt(strlen(*path), sizeof(sun.sun_path));
-	strcpy(sun.sun_path, *path);
-	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	ck_assert(fd != -1);
-	ck_assert(bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0);
-	return fd;
-}
-
-/* The next notification on FD within MS, owned by H ("" on timeout). */
-static const char *
-rl_notify_next(struct harness *h, int fd, int ms)
-{
-	struct pollfd pfd = {.fd = fd, .events = POLLIN};
-	char buf[512];
-	ssize_t n;
-
-	if (poll(&pfd, 1, ms) != 1)
-		return "";
-	n = recv(fd, buf, sizeof(buf) - 1, 0);
-	if (n < 0)
-		return "";
-	buf[n] = '\0';
-	return harness_fmt(h, "%s", buf);
-}
-
 /*
  * porty tells $NOTIFY_SOCKET READY=1 once it listens, RELOADING=1 with
  * MONOTONIC_USEC and READY=1 around a reload (a failed one too), and
@@ -462,7 +426,7 @@ START_TEST(test_reload_systemd_notify)
 	unsigned long long usec;
 	int i;
 
-	fd = rl_notify_socket(h, &sock);
+	fd = harness_notify_socket(h, &sock);
 	env[0] = harness_fmt(h, "NOTIFY_SOCKET=%s", sock);
 	env[1] = NULL;
 	cfg = harness_write(h, "porty.toml", "%s",
@@ -472,25 +436,25 @@ START_TEST(test_reload_systemd_notify)
 	argv[2] = cfg;
 	argv[3] = NULL;
 	p = harness_start(h, &o, argv);
-	msg = rl_notify_next(h, fd, harness_ms(10000));
+	msg = harness_notify_next(h, fd, harness_ms(10000));
 	ck_assert_str_eq(msg, "READY=1");
 	ck_assert(harness_port_listening(port));
 	for (i = 0; i < 2; i++) {
 		if (i == 1) /* a failed reload is announced the same way */
 			harness_write(h, "porty.toml", "bogus = 1\n");
 		harness_signal(p, SIGHUP);
-		msg = rl_notify_next(h, fd, harness_ms(10000));
+		msg = harness_notify_next(h, fd, harness_ms(10000));
 		ck_assert_msg(sscanf(msg, "RELOADING=1\nMONOTONIC_USEC=%llu",
 				     &usec) == 1 &&
 				  usec > 0,
 			      "expected RELOADING=1 and MONOTONIC_USEC, got "
 			      "\"%s\"",
 			      msg);
-		msg = rl_notify_next(h, fd, harness_ms(10000));
+		msg = harness_notify_next(h, fd, harness_ms(10000));
 		ck_assert_str_eq(msg, "READY=1");
 	}
 	harness_signal(p, SIGTERM);
-	msg = rl_notify_next(h, fd, harness_ms(10000));
+	msg = harness_notify_next(h, fd, harness_ms(10000));
 	ck_assert_str_eq(msg, "STOPPING=1");
 	ck_assert_int_eq(harness_wait(p, harness_ms(10000)), 0);
 	close(fd);

@@ -6,14 +6,12 @@
 #include <dirent.h>
 #include <errno.h>
 #include <netinet/in.h>
-#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -138,41 +136,6 @@ wk_wait_children(pid_t pid, size_t n, pid_t *kids, int ms)
 	return got;
 }
 
-/* A datagram socket at DIR/notify, playing systemd's side; its fd. */
-static int
-wk_notify_socket(struct harness *h, const char **path)
-{
-	struct sockaddr_un sun;
-	int fd;
-
-	*path = harness_path(h, "notify");
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	ck_assert_uint_lt(strlen(*path), sizeof(sun.sun_path));
-	strcpy(sun.sun_path, *path);
-	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	ck_assert(fd != -1);
-	ck_assert(bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0);
-	return fd;
-}
-
-/* The next notification on FD within MS, owned by H ("" on timeout). */
-static const char *
-wk_notify_next(struct harness *h, int fd, int ms)
-{
-	struct pollfd pfd = {.fd = fd, .events = POLLIN};
-	char buf[512];
-	ssize_t n;
-
-	if (poll(&pfd, 1, ms) != 1)
-		return "";
-	n = recv(fd, buf, sizeof(buf) - 1, 0);
-	if (n < 0)
-		return "";
-	buf[n] = '\0';
-	return harness_fmt(h, "%s", buf);
-}
-
 /* Fetch N times from PORT; every answer must come from seed SEED. */
 static void
 wk_expect(int port, int seed, int n)
@@ -204,7 +167,7 @@ START_TEST(test_workers_supervised)
 	int64_t t0;
 	size_t n;
 
-	fd = wk_notify_socket(h, &sock);
+	fd = harness_notify_socket(h, &sock);
 	env[0] = harness_fmt(h, "NOTIFY_SOCKET=%s", sock);
 	env[1] = NULL;
 	cfg = harness_write(h, "porty.toml", "%s",
@@ -214,7 +177,7 @@ START_TEST(test_workers_supervised)
 	argv[2] = cfg;
 	argv[3] = NULL;
 	p = harness_start(h, &o, argv);
-	msg = wk_notify_next(h, fd, harness_ms(10000));
+	msg = harness_notify_next(h, fd, harness_ms(10000));
 	ck_assert_str_eq(msg, "READY=1");
 	sup = wk_pid(h);
 	n = wk_children(sup, kids);
@@ -237,16 +200,16 @@ START_TEST(test_workers_supervised)
 	ck_assert(harness_wait_log(p, "worker 1 started", harness_ms(1000)));
 	wk_expect(port, 1, 20);
 	/* No second READY=1 for systemd: the service was ready already. */
-	ck_assert_str_eq(wk_notify_next(h, fd, 200), "");
+	ck_assert_str_eq(harness_notify_next(h, fd, 200), "");
 
 	/* SIGHUP reloads every worker; SO_REUSEPORT spreads 40 clients. */
 	harness_write(h, "porty.toml", "%s",
 		      wk_config(h, "2", port, harness_backend_port(b)));
 	harness_signal(p, SIGHUP);
-	msg = wk_notify_next(h, fd, harness_ms(10000));
+	msg = harness_notify_next(h, fd, harness_ms(10000));
 	ck_assert_msg(strncmp(msg, "RELOADING=1\nMONOTONIC_USEC=", 27) == 0,
 		      "got \"%s\"", msg);
-	ck_assert_str_eq(wk_notify_next(h, fd, harness_ms(10000)), "READY=1");
+	ck_assert_str_eq(harness_notify_next(h, fd, harness_ms(10000)), "READY=1");
 	ck_assert(
 	    harness_contains(harness_log(p), "every worker has reloaded"));
 	wk_expect(port, 2, 40);
@@ -268,7 +231,7 @@ START_TEST(test_workers_supervised)
 	}
 
 	harness_signal(p, SIGTERM);
-	ck_assert_str_eq(wk_notify_next(h, fd, harness_ms(10000)),
+	ck_assert_str_eq(harness_notify_next(h, fd, harness_ms(10000)),
 			 "STOPPING=1");
 	ck_assert_int_eq(harness_wait(p, harness_ms(15000)), 0);
 	ck_assert(kill(again[0], 0) == -1 && kill(again[1], 0) == -1);
