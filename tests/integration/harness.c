@@ -3173,3 +3173,41 @@ harness_notify_next(struct harness *h, int fd, int ms)
 	buf[n] = '\0';
 	return harness_fmt(h, "%s", buf);
 }
+
+struct harness_backend *
+harness_seed_source(struct harness *h, uint64_t seed)
+{
+	struct harness_backend_opts o = {.kind = HARNESS_SOURCE,
+					 .family = AF_INET,
+					 .reply_len = HARNESS_SEED_REPLY,
+					 .seed = seed};
+
+	return harness_backend(h, &o);
+}
+
+int
+harness_seed_fetch(int port)
+{
+	unsigned char got[HARNESS_SEED_REPLY + 1], want[HARNESS_SEED_REPLY];
+	size_t n;
+	int fd, seed;
+
+	fd = harness_connect(AF_INET, port, harness_ms(5000));
+	if (fd == -1)
+		return -errno;
+	errno = 0;
+	n = harness_recv(fd, got, sizeof(got), harness_ms(5000));
+	if (n != HARNESS_SEED_REPLY) {
+		int e = errno != 0 ? errno : EPROTO;
+
+		close(fd);
+		return -e;
+	}
+	close(fd);
+	for (seed = 1; seed <= 2; seed++) {
+		harness_pattern((uint64_t)seed, 0, want, sizeof(want));
+		if (memcmp(got, want, sizeof(want)) == 0)
+			return seed;
+	}
+	return 0;
+}

@@ -186,6 +186,22 @@ bool harness_send(int fd, const void *buf, size_t len, int ms);
  */
 size_t harness_recv(int fd, void *buf, size_t len, int ms);
 
+/* Bytes harness_seed_source() sends to each client. */
+#define HARNESS_SEED_REPLY 64
+
+/*
+ * A backend on 127.0.0.1 that sends each client HARNESS_SEED_REPLY bytes
+ * of pattern SEED and closes: which backend a client reached, by its bytes.
+ */
+struct harness_backend *harness_seed_source(struct harness *h, uint64_t seed);
+
+/*
+ * Connect to 127.0.0.1:PORT and read to EOF. Returns the seed (1 or 2)
+ * whose pattern came, 0 for other bytes, or -errno when the connect or the
+ * read failed.
+ */
+int harness_seed_fetch(int port);
+
 /*
  * A datagram socket at DIR/notify playing systemd's side of
  * $NOTIFY_SOCKET; its path goes to *PATH. Returns the fd (closed by the

@@ -18,7 +18,6 @@
 #include "suites.h"
 
 /* Bytes each SOURCE backend sends per connection. */
-#define RL_REPLY 64
 
 /*
  * The reloads of the no-refusal test, its client processes, and the most
@@ -77,49 +76,6 @@ rl_reload(struct harness_proc *p, unsigned n)
 	rl_wait_reloads(p, n);
 }
 
-/* A backend that sends RL_REPLY bytes of pattern SEED to each client. */
-static struct harness_backend *
-rl_source(struct harness *h, uint64_t seed)
-{
-	struct harness_backend_opts o = {.kind = HARNESS_SOURCE,
-					 .family = AF_INET,
-					 .reply_len = RL_REPLY,
-					 .seed = seed};
-
-	return harness_backend(h, &o);
-}
-
-/*
- * Connect to PORT and read to EOF. Returns the seed (1 or 2) whose pattern
- * came, 0 for other bytes, or -errno when the connect or read failed.
- */
-static int
-rl_fetch(int port)
-{
-	unsigned char got[RL_REPLY + 1], want[RL_REPLY];
-	size_t n;
-	int fd, seed;
-
-	fd = harness_connect(AF_INET, port, harness_ms(5000));
-	if (fd == -1)
-		return -errno;
-	errno = 0;
-	n = harness_recv(fd, got, sizeof(got), harness_ms(5000));
-	if (n != RL_REPLY) {
-		int e = errno != 0 ? errno : EPROTO;
-
-		close(fd);
-		return -e;
-	}
-	close(fd);
-	for (seed = 1; seed <= 2; seed++) {
-		harness_pattern((uint64_t)seed, 0, want, sizeof(want));
-		if (memcmp(got, want, sizeof(want)) == 0)
-			return seed;
-	}
-	return 0;
-}
-
 /* What the client loop saw. */
 struct rl_tally {
 	unsigned ok[3];   /* by seed; ok[0]: wrong bytes */
@@ -145,7 +101,7 @@ rl_client_loop(int port, int stop_fd, int out_fd)
 	for (n = 0; n < RL_MAX_CONNS; n++) {
 		if (poll(&pfd, 1, 0) == 1)
 			break;
-		r = rl_fetch(port);
+		r = harness_seed_fetch(port);
 		if (r >= 0)
 			t.ok[r]++;
 		else if (r == -ECONNREFUSED)
@@ -173,7 +129,7 @@ rl_client_loop(int port, int stop_fd, int out_fd)
 START_TEST(test_reload_no_refusal)
 {
 	struct harness *h = harness_new(__func__);
-	struct harness_backend *a = rl_source(h, 1), *b = rl_source(h, 2);
+	struct harness_backend *a = harness_seed_source(h, 1), *b = harness_seed_source(h, 2);
 	int pa = harness_backend_port(a), pb = harness_backend_port(b);
 	int port = harness_port(AF_INET), extra = harness_port(AF_INET);
 	const char *cfg_a = rl_route(h, "main", port, pa);
@@ -186,7 +142,7 @@ START_TEST(test_reload_no_refusal)
 	struct rl_tally t, one;
 	unsigned i, total;
 
-	ck_assert_int_eq(rl_fetch(port), 1);
+	ck_assert_int_eq(harness_seed_fetch(port), 1);
 	ck_assert(pipe(stop) == 0);
 	for (c = 0; c < RL_CLIENTS; c++) {
 		ck_assert(pipe(res[c]) == 0);
@@ -238,8 +194,8 @@ START_TEST(test_reload_no_refusal)
 		      "both targets should have served: %u and %u", t.ok[1],
 		      t.ok[2]);
 	/* The last config (an even reload: cfg_a) serves, without extra. */
-	ck_assert_int_eq(rl_fetch(port), 1);
-	ck_assert_int_eq(rl_fetch(extra), -ECONNREFUSED);
+	ck_assert_int_eq(harness_seed_fetch(port), 1);
+	ck_assert_int_eq(harness_seed_fetch(extra), -ECONNREFUSED);
 	harness_stop(p);
 	harness_free(h);
 }
@@ -249,22 +205,22 @@ END_TEST
 START_TEST(test_reload_add_remove_route)
 {
 	struct harness *h = harness_new(__func__);
-	struct harness_backend *a = rl_source(h, 1), *b = rl_source(h, 2);
+	struct harness_backend *a = harness_seed_source(h, 1), *b = harness_seed_source(h, 2);
 	int port = harness_port(AF_INET), extra = harness_port(AF_INET);
 	const char *one = rl_route(h, "main", port, harness_backend_port(a));
 	struct harness_proc *p = harness_serve(h, port, one);
 
-	ck_assert_int_eq(rl_fetch(extra), -ECONNREFUSED);
+	ck_assert_int_eq(harness_seed_fetch(extra), -ECONNREFUSED);
 	harness_write(h, "porty.toml", "%s%s", one,
 		      rl_route(h, "extra", extra, harness_backend_port(b)));
 	rl_reload(p, 1);
-	ck_assert_int_eq(rl_fetch(extra), 2);
-	ck_assert_int_eq(rl_fetch(port), 1);
+	ck_assert_int_eq(harness_seed_fetch(extra), 2);
+	ck_assert_int_eq(harness_seed_fetch(port), 1);
 	ck_assert(harness_contains(harness_log(p), "1 kept open, 1 new"));
 	harness_write(h, "porty.toml", "%s", one);
 	rl_reload(p, 2);
-	ck_assert_int_eq(rl_fetch(extra), -ECONNREFUSED);
-	ck_assert_int_eq(rl_fetch(port), 1);
+	ck_assert_int_eq(harness_seed_fetch(extra), -ECONNREFUSED);
+	ck_assert_int_eq(harness_seed_fetch(port), 1);
 	harness_stop(p);
 	harness_free(h);
 }
@@ -279,7 +235,7 @@ START_TEST(test_reload_old_connection_finishes)
 {
 	struct harness *h = harness_new(__func__);
 	struct harness_backend *echo = harness_echo(h, AF_INET);
-	struct harness_backend *src = rl_source(h, 2);
+	struct harness_backend *src = harness_seed_source(h, 2);
 	int port = harness_port(AF_INET), other = harness_port(AF_INET);
 	struct harness_proc *p;
 	char buf[16];
@@ -294,8 +250,8 @@ START_TEST(test_reload_old_connection_finishes)
 	harness_write(h, "porty.toml", "%s",
 		      rl_route(h, "new", other, harness_backend_port(src)));
 	rl_reload(p, 1);
-	ck_assert_int_eq(rl_fetch(port), -ECONNREFUSED);
-	ck_assert_int_eq(rl_fetch(other), 2);
+	ck_assert_int_eq(harness_seed_fetch(port), -ECONNREFUSED);
+	ck_assert_int_eq(harness_seed_fetch(other), 2);
 	ck_assert(harness_contains(harness_log(p),
 				   "1 connections finish with the old"));
 	ck_assert(harness_send(fd, "after!", 6, harness_ms(5000)));
@@ -304,7 +260,7 @@ START_TEST(test_reload_old_connection_finishes)
 	close(fd);
 	/* Another reload after the old generation drained. */
 	rl_reload(p, 2);
-	ck_assert_int_eq(rl_fetch(other), 2);
+	ck_assert_int_eq(harness_seed_fetch(other), 2);
 	harness_stop(p);
 	harness_free(h);
 }
@@ -379,7 +335,7 @@ END_TEST
 START_TEST(test_reload_invalid_keeps_running)
 {
 	struct harness *h = harness_new(__func__);
-	struct harness_backend *a = rl_source(h, 1);
+	struct harness_backend *a = harness_seed_source(h, 1);
 	int port = harness_port(AF_INET), busy;
 	const char *good = rl_route(h, "main", port, harness_backend_port(a));
 	struct harness_proc *p = harness_serve(h, port, good);
@@ -392,7 +348,7 @@ START_TEST(test_reload_invalid_keeps_running)
 			  harness_contains(harness_log(p), "max_connections"),
 		      "the error names file, line and key:\n%s",
 		      harness_log(p));
-	ck_assert_int_eq(rl_fetch(port), 1);
+	ck_assert_int_eq(harness_seed_fetch(port), 1);
 
 	(void)harness_listen(h, AF_INET, 1, &busy);
 	harness_write(h, "porty.toml", "%s%s", good,
@@ -402,7 +358,7 @@ START_TEST(test_reload_invalid_keeps_running)
 	    harness_wait_log(p, "Address already in use", harness_ms(5000)));
 	ck_assert_uint_eq(
 	    rl_count(harness_log(p), "keeping the running configuration"), 2);
-	ck_assert_int_eq(rl_fetch(port), 1);
+	ck_assert_int_eq(harness_seed_fetch(port), 1);
 	ck_assert_uint_eq(rl_count(harness_log(p), "configuration reloaded"),
 			  0);
 	harness_stop(p);
@@ -418,7 +374,7 @@ END_TEST
 START_TEST(test_reload_systemd_notify)
 {
 	struct harness *h = harness_new(__func__);
-	struct harness_backend *a = rl_source(h, 1);
+	struct harness_backend *a = harness_seed_source(h, 1);
 	int port = harness_port(AF_INET), fd;
 	const char *sock, *msg, *cfg, *env[2], *argv[4];
 	struct harness_opts o = {NULL, env};
@@ -469,7 +425,7 @@ END_TEST
 START_TEST(test_reload_log_reopen)
 {
 	struct harness *h = harness_new(__func__);
-	struct harness_backend *a = rl_source(h, 1);
+	struct harness_backend *a = harness_seed_source(h, 1);
 	int port = harness_port(AF_INET);
 	const char *log = harness_path(h, "porty.log");
 	const char *old = harness_path(h, "porty.log.1");
@@ -480,7 +436,7 @@ START_TEST(test_reload_log_reopen)
 	    h, port,
 	    harness_fmt(h, "log_file = \"porty.log\"\n%s",
 			rl_route(h, "main", port, harness_backend_port(a))));
-	ck_assert_int_eq(rl_fetch(port), 1);
+	ck_assert_int_eq(harness_seed_fetch(port), 1);
 	ck_assert(rename(log, old) == 0);
 	harness_signal(p, SIGHUP);
 	for (int64_t end = harness_now_ms() + harness_ms(5000);;) {
@@ -495,7 +451,7 @@ START_TEST(test_reload_log_reopen)
 	text = harness_read(h, old);
 	ck_assert(text != NULL && harness_contains(text, "porty ready"));
 	ck_assert(!harness_contains(text, "SIGHUP"));
-	ck_assert_int_eq(rl_fetch(port), 1);
+	ck_assert_int_eq(harness_seed_fetch(port), 1);
 	harness_stop(p);
 	harness_free(h);
 }

@@ -18,46 +18,9 @@
 #include "suites.h"
 
 /* Bytes each SOURCE backend sends per connection. */
-#define WK_REPLY 64
 
 /* The most child processes wk_children() reports. */
 #define WK_MAX 64
-
-/* A backend that sends WK_REPLY bytes of pattern SEED to each client. */
-static struct harness_backend *
-wk_source(struct harness *h, uint64_t seed)
-{
-	struct harness_backend_opts o = {.kind = HARNESS_SOURCE,
-					 .family = AF_INET,
-					 .reply_len = WK_REPLY,
-					 .seed = seed};
-
-	return harness_backend(h, &o);
-}
-
-/* Connect to PORT, read to EOF: the seed (1 or 2) of the pattern, 0 for
- * other bytes, -errno on failure. */
-static int
-wk_fetch(int port)
-{
-	unsigned char got[WK_REPLY + 1], want[WK_REPLY];
-	int fd, seed;
-	size_t n;
-
-	fd = harness_connect(AF_INET, port, harness_ms(5000));
-	if (fd == -1)
-		return -errno;
-	n = harness_recv(fd, got, sizeof(got), harness_ms(5000));
-	close(fd);
-	if (n != WK_REPLY)
-		return -EPROTO;
-	for (seed = 1; seed <= 2; seed++) {
-		harness_pattern((uint64_t)seed, 0, want, sizeof(want));
-		if (memcmp(got, want, sizeof(want)) == 0)
-			return seed;
-	}
-	return 0;
-}
 
 /* The config: workers WORKERS, pid file porty.pid, a route on PORT. */
 static const char *
@@ -143,7 +106,7 @@ wk_expect(int port, int seed, int n)
 	int i, r;
 
 	for (i = 0; i < n; i++) {
-		r = wk_fetch(port);
+		r = harness_seed_fetch(port);
 		ck_assert_msg(r == seed, "fetch %d: got %d, expected seed %d",
 			      i, r, seed);
 	}
@@ -158,7 +121,7 @@ wk_expect(int port, int seed, int n)
 START_TEST(test_workers_supervised)
 {
 	struct harness *h = harness_new(__func__);
-	struct harness_backend *a = wk_source(h, 1), *b = wk_source(h, 2);
+	struct harness_backend *a = harness_seed_source(h, 1), *b = harness_seed_source(h, 2);
 	int port = harness_port(AF_INET), fd;
 	const char *sock, *cfg, *env[2], *argv[4], *msg;
 	struct harness_opts o = {NULL, env};
@@ -273,7 +236,7 @@ END_TEST
 START_TEST(test_workers_auto)
 {
 	struct harness *h = harness_new(__func__);
-	struct harness_backend *a = wk_source(h, 1);
+	struct harness_backend *a = harness_seed_source(h, 1);
 	int port = harness_port(AF_INET);
 	struct harness_proc *p;
 	pid_t kids[WK_MAX];
