@@ -261,12 +261,52 @@ server_add_route(struct gen *gen, const struct route *r, size_t i, int backlog,
 	return 0;
 }
 
-/* Whether the enabled http routes A and B share a listening address. */
+/* Whether routes A and B listen on the same address and port. */
 static bool
 server_same_listener(const struct route *a, const struct route *b)
 {
 	return a->listen_port == b->listen_port &&
 	       strcasecmp(a->listen_addr, b->listen_addr) == 0;
+}
+
+/*
+ * Whether route Q shares route R's listener: enabled http routes, or
+ * enabled tcp routes with `sni`, on the same address and port.
+ */
+static bool
+server_shares(const struct route *q, const struct route *r)
+{
+	if (!q->enabled || q->mode != r->mode || !server_same_listener(q, r))
+		return false;
+	return q->mode == ROUTE_MODE_HTTP || (q->sni.n > 0 && r->sni.n > 0);
+}
+
+/*
+ * The routes sharing the listener of route number I, I first, in *GROUP
+ * (the caller frees it) and their count in *N; *GROUP stays NULL when an
+ * earlier route has the listener already. Returns -1 when memory ran out.
+ */
+static int
+server_group(const struct config *cfg, size_t i, const struct route ***group,
+	     size_t *n, char *err, size_t errlen)
+{
+	const struct route *r = &cfg->routes[i];
+	size_t j;
+
+	*group = NULL;
+	*n = 0;
+	for (j = 0; j < i; j++)
+		if (server_shares(&cfg->routes[j], r))
+			return 0; /* bound with route j */
+	*group = calloc(cfg->nroutes, sizeof(**group));
+	if (*group == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	for (j = i; j < cfg->nroutes; j++)
+		if (server_shares(&cfg->routes[j], r))
+			(*group)[(*n)++] = &cfg->routes[j];
+	return 0;
 }
 
 /*
@@ -284,27 +324,12 @@ server_add_http(struct gen *gen, size_t i, int backlog, char *err,
 	struct http_listener *hl;
 	struct conn_owner owner;
 	char why[256];
-	size_t j, n = 0, na;
+	size_t n, na;
 
-	for (j = 0; j < i; j++) {
-		const struct route *q = &cfg->routes[j];
-
-		if (q->enabled && q->mode == ROUTE_MODE_HTTP &&
-		    server_same_listener(q, r))
-			return 0; /* bound with route j */
-	}
-	group = calloc(cfg->nroutes, sizeof(*group));
-	if (group == NULL) {
-		snprintf(err, errlen, "out of memory");
+	if (server_group(cfg, i, &group, &n, err, errlen) == -1)
 		return -1;
-	}
-	for (j = i; j < cfg->nroutes; j++) {
-		const struct route *q = &cfg->routes[j];
-
-		if (q->enabled && q->mode == ROUTE_MODE_HTTP &&
-		    server_same_listener(q, r))
-			group[n++] = q;
-	}
+	if (group == NULL)
+		return 0;
 	if (addr_resolve(r->listen_addr, r->listen_port, true, addrs,
 			 SERVER_MAX_LISTEN_ADDRS, &na, why,
 			 sizeof(why)) == -1) {
@@ -354,30 +379,12 @@ server_add_sni(struct gen *gen, size_t i, int backlog, char *err,
 	struct sni_listener *sl;
 	struct conn_owner owner;
 	char why[256];
-	size_t j, n = 0, na;
+	size_t n, na;
 
-	for (j = 0; j < cfg->nroutes; j++) {
-		const struct route *q = &cfg->routes[j];
-
-		if (q->enabled && q->mode == ROUTE_MODE_TCP && q->sni.n > 0 &&
-		    server_same_listener(q, r)) {
-			if (j < i)
-				return 0; /* bound with route j */
-			break;
-		}
-	}
-	group = calloc(cfg->nroutes, sizeof(*group));
-	if (group == NULL) {
-		snprintf(err, errlen, "out of memory");
+	if (server_group(cfg, i, &group, &n, err, errlen) == -1)
 		return -1;
-	}
-	for (j = i; j < cfg->nroutes; j++) {
-		const struct route *q = &cfg->routes[j];
-
-		if (q->enabled && q->mode == ROUTE_MODE_TCP && q->sni.n > 0 &&
-		    server_same_listener(q, r))
-			group[n++] = q;
-	}
+	if (group == NULL)
+		return 0;
 	sl = sni_listener_new(cfg, group, n, err, errlen);
 	free(group);
 	if (sl == NULL)
