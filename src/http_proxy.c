@@ -958,6 +958,28 @@ hc_resolve(struct hconn *h)
 }
 
 /* The request head is complete: route it, then connect. */
+/*
+ * The TLS client context of route R, loaded on first use when it is only
+ * for porty_scheme=https (the system's CA store costs megabytes that a
+ * plain dynamic route never needs). NULL, logged, when it cannot be had.
+ */
+static struct ssl_ctx_st *
+hc_tls_client(struct hconn *h, const struct route *r)
+{
+	struct http_listener *hl = h->hl;
+	size_t i = hc_route_index(hl, r);
+	char why[256];
+
+	if (hl->cli[i] == NULL) {
+		hl->cli[i] = tls_clients_get(hl->tlsc, r->target_tls_verify,
+					     r->tls_ca, why, sizeof(why));
+		if (hl->cli[i] == NULL)
+			log_msg(LOG_SEV_ERROR, r->name, "TLS to backends: %s",
+				why);
+	}
+	return hl->cli[i];
+}
+
 static enum hc_step
 hc_request(struct hconn *h)
 {
@@ -1007,7 +1029,13 @@ hc_request(struct hconn *h)
 		if (d.target.scheme == ROUTER_SCHEME_HTTPS) {
 			/* porty_scheme=https: TLS with the route's settings,
 			   the name (or IP) as SNI and for verification. */
-			h->dyn.tls = hl->cli[hc_route_index(hl, d.route)];
+			h->dyn.tls = hc_tls_client(h, d.route);
+			if (h->dyn.tls == NULL) {
+				hc_log_open(h);
+				return hc_error(h, 502,
+						"502 TLS to the backend is not "
+						"available");
+			}
 			h->dyn.sni = h->dhost;
 		}
 		memcpy(h->dhost, d.target.host, d.target.hostlen);
@@ -1918,8 +1946,12 @@ http_listener_new(const struct config *cfg, const struct route *const *routes,
 
 		hl->routes[i] = r;
 		hl->max_conns += r->max_connections;
-		/* TLS to the target, or to dynamic targets on request. */
-		if (r->target_tls || r->dynamic) {
+		/*
+		 * TLS to the target; for dynamic targets (porty_scheme=https)
+		 * only a tls_ca is loaded now, to report its errors at start:
+		 * the system store waits for the first such request.
+		 */
+		if (r->target_tls || (r->dynamic && r->tls_ca != NULL)) {
 			hl->cli[i] =
 			    tls_clients_get(hl->tlsc, r->target_tls_verify,
 					    r->tls_ca, why, sizeof(why));

@@ -682,7 +682,8 @@ END_TEST
 /*
  * HTTP to a TLS backend: target_tls on a configured target, whose pooled
  * connection serves the next request too, and porty_scheme=https to a
- * dynamic target. The TLS backend is a second porty terminating TLS in
+ * dynamic target, with a tls_ca and (lport) with the client context made
+ * on first use. The TLS backend is a second porty terminating TLS in
  * front of the HTTP backend.
  */
 START_TEST(test_tls_http_originate)
@@ -690,7 +691,7 @@ START_TEST(test_tls_http_originate)
 	struct harness *h = harness_new(__func__);
 	struct harness_backend *b = harness_http_backend(h, AF_INET);
 	int port = harness_port(AF_INET), tport = harness_port(AF_INET),
-	    dport = harness_port(AF_INET);
+	    dport = harness_port(AF_INET), lport = harness_port(AF_INET);
 	struct harness_proc *front, *back;
 	struct harness_http_conn *c;
 	const struct harness_http_resp *r;
@@ -704,7 +705,7 @@ START_TEST(test_tls_http_originate)
 	front = harness_serve(
 	    h, port,
 	    harness_fmt(
-		h, "%s%s",
+		h, "%s%s%s",
 		tt_http_route(h, "web", port,
 			      harness_fmt(h,
 					  "target_addr = \"127.0.0.1\"\n"
@@ -714,8 +715,11 @@ START_TEST(test_tls_http_originate)
 					  "target_sni = \"a.test\"\n",
 					  tport)),
 		tt_http_route(h, "dyn", dport,
-			      "target_port = 0\ntls_ca = \"ca.pem\"\n")));
+			      "target_port = 0\ntls_ca = \"ca.pem\"\n"),
+		tt_http_route(h, "lazy", lport,
+			      "target_port = 0\ntarget_tls_verify = false\n")));
 	ck_assert(harness_wait_port(front, dport, TT_WAIT));
+	ck_assert(harness_wait_port(front, lport, TT_WAIT));
 	c = harness_http_connect(h, AF_INET, port);
 	harness_http_puts(c, "GET /first HTTP/1.1\r\nHost: x\r\n\r\n");
 	r = harness_http_response(c, 0, TT_WAIT);
@@ -740,6 +744,19 @@ START_TEST(test_tls_http_originate)
 	ck_assert_msg(r->status == 200, "dynamic https: %d %s", r->status,
 		      r->error != NULL ? r->error : "");
 	ck_assert(harness_contains(r->body, "GET /dyn HTTP/1.1"));
+	harness_http_close(c);
+	c = harness_http_connect(h, AF_INET, lport);
+	harness_http_puts(
+	    c, harness_fmt(h,
+			   "GET /lazy?porty_host=localhost&porty_port=%d"
+			   "&porty_scheme=https HTTP/1.1\r\nHost: x\r\n\r\n",
+			   tport));
+	r = harness_http_response(c, 0, TT_WAIT);
+	ck_assert_msg(r->status == 200, "lazy https: %d %s", r->status,
+		      r->error != NULL ? r->error : "");
+	ck_assert(harness_contains(r->body, "GET /lazy HTTP/1.1"));
+	harness_http_close(c);
+	c = harness_http_connect(h, AF_INET, dport);
 	/* The same target in plain HTTP reaches a TLS port: no answer. */
 	harness_http_puts(
 	    c, harness_fmt(h,
