@@ -1218,12 +1218,8 @@ hc_step_request(struct hconn *h)
 	if (cl->eof)
 		return hc_close(h, CONN_END_ABORT,
 				"client closed in the request body");
-	if (!hc_can_read(h, CONN_CLIENT))
-		return HC_IDLE;
-	r = hc_read(h, CONN_CLIENT);
-	if (r < 0)
-		return hc_close(h, CONN_END_ABORT, "client read");
-	return r == 0 ? HC_IDLE : HC_AGAIN;
+	/* More body bytes: hc_step_exchange() reads the client. */
+	return HC_IDLE;
 }
 
 /* A response head is complete: write it for the client. */
@@ -1450,8 +1446,8 @@ hc_step_exchange(struct hconn *h)
 		return HC_AGAIN;
 	if (hc_can_read(h, CONN_CLIENT)) {
 		/*
-		 * The steps did not want client bytes (the request is done, or
-		 * the upstream is full): take them anyway while there is room,
+		 * Client bytes, while there is room: the rest of the request
+		 * body, or what comes after it (pipelined requests, an abort)
 		 * since hc_arm() keeps the client watched.
 		 */
 		switch (hc_read(h, CONN_CLIENT)) {
