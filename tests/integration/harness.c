@@ -1284,14 +1284,13 @@ harness_wait(struct harness_proc *p, int ms)
 	return p->status;
 }
 
-const struct harness_result *
-harness_run(struct harness *h, const struct harness_opts *o,
-	    const char *const *argv)
+/* Wait up to MS for P to exit (killing it then) and collect its output. */
+static const struct harness_result *
+harness_collect(struct harness *h, struct harness_proc *p, int ms)
 {
 	struct harness_result *r = harness_alloc(h, sizeof(*r));
-	struct harness_proc *p = harness_start(h, o, argv);
 
-	r->status = harness_wait(p, harness_ms(10000));
+	r->status = harness_wait(p, harness_ms(ms));
 	if (r->status == HARNESS_TIMED_OUT) {
 		harness_kill(p->pid, true);
 		p->reaped = true;
@@ -1304,6 +1303,13 @@ harness_run(struct harness *h, const struct harness_opts *o,
 	if (r->err == NULL)
 		r->err = "";
 	return r;
+}
+
+const struct harness_result *
+harness_run(struct harness *h, const struct harness_opts *o,
+	    const char *const *argv)
+{
+	return harness_collect(h, harness_start(h, o, argv), 10000);
 }
 
 bool
@@ -3082,8 +3088,6 @@ harness_curl(struct harness *h, const char *const *args)
 {
 	static const char *const pre[] = {"curl", "-sS", "--max-time", "10",
 					  "-o",   "-",   "-D",         "-"};
-	struct harness_result *r = harness_alloc(h, sizeof(*r));
-	struct harness_proc *p;
 	size_t n, i, k = 0;
 	char **full;
 
@@ -3095,27 +3099,12 @@ harness_curl(struct harness *h, const char *const *args)
 	for (i = 0; i < n; i++)
 		full[k++] = harness_strdup(h, args[i]);
 	full[k] = NULL;
-	p = harness_spawn(h, NULL, full);
-	r->status = harness_wait(p, harness_ms(15000));
-	if (r->status == HARNESS_TIMED_OUT) {
-		harness_kill(p->pid, true);
-		p->reaped = true;
-		p->status = HARNESS_TIMED_OUT;
-	}
-	r->out = harness_read(h, p->out_path);
-	r->err = harness_read(h, p->err_path);
-	if (r->out == NULL)
-		r->out = "";
-	if (r->err == NULL)
-		r->err = "";
-	return r;
+	return harness_collect(h, harness_spawn(h, NULL, full), 15000);
 }
 
 const struct harness_result *
 harness_cmd(struct harness *h, const char *const *argv)
 {
-	struct harness_result *r = harness_alloc(h, sizeof(*r));
-	struct harness_proc *p;
 	size_t n, i;
 	char **full;
 
@@ -3125,20 +3114,7 @@ harness_cmd(struct harness *h, const char *const *argv)
 	for (i = 0; i < n; i++)
 		full[i] = harness_strdup(h, argv[i]);
 	full[n] = NULL;
-	p = harness_spawn(h, NULL, full);
-	r->status = harness_wait(p, harness_ms(15000));
-	if (r->status == HARNESS_TIMED_OUT) {
-		harness_kill(p->pid, true);
-		p->reaped = true;
-		p->status = HARNESS_TIMED_OUT;
-	}
-	r->out = harness_read(h, p->out_path);
-	r->err = harness_read(h, p->err_path);
-	if (r->out == NULL)
-		r->out = "";
-	if (r->err == NULL)
-		r->err = "";
-	return r;
+	return harness_collect(h, harness_spawn(h, NULL, full), 15000);
 }
 
 int
